@@ -1,0 +1,91 @@
+import AMQP
+import Foundation
+
+/// The private RabbitMQ node the integration tests run against.
+///
+/// `scripts/test.sh` starts the node (own name, ports and data directory) and exports
+/// `HERALD_TEST_AMQP_URL` and `HERALD_TEST_RABBIT_NODE`. Without them a broker test fails with a
+/// message saying so: it never silently passes or skips.
+public enum TestBroker {
+    public struct NotConfigured: Error, CustomStringConvertible {
+        public var description: String {
+            "HERALD_TEST_AMQP_URL is not set: run the tests with scripts/test.sh, which starts a private RabbitMQ node"
+        }
+    }
+
+    /// The test node's AMQP URL, e.g. `amqp://guest:guest@127.0.0.1:25672/`.
+    public static func url() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["HERALD_TEST_AMQP_URL"], !url.isEmpty else {
+            throw NotConfigured()
+        }
+        return url
+    }
+
+    /// The test node's Erlang node name, for `rabbitmqctl -n`.
+    public static func nodeName() throws -> String {
+        guard let node = ProcessInfo.processInfo.environment["HERALD_TEST_RABBIT_NODE"], !node.isEmpty else {
+            throw NotConfigured()
+        }
+        return node
+    }
+
+    /// A configuration for the test node with fast reconnects, named after the test.
+    public static func configuration(name: String = #function) throws -> AMQPConfiguration {
+        var configuration = try AMQPConfiguration(url: url(), connectionName: "test-\(name)")
+        configuration.reconnectInitialDelay = .milliseconds(100)
+        configuration.reconnectMaxDelay = .seconds(1)
+        return configuration
+    }
+
+    /// Connects to the test node.
+    public static func connect(name: String = #function) async throws -> AMQPConnection {
+        try await AMQPConnection.connect(configuration(name: name))
+    }
+
+    /// A name no other test uses, e.g. `test.roundtrip.5F3A…`.
+    public static func uniqueName(_ prefix: String) -> String {
+        "test.\(prefix).\(UUID().uuidString.prefix(8))"
+    }
+
+    /// Runs `rabbitmqctl -n <test node> <arguments>` and returns its standard output.
+    @discardableResult
+    public static func rabbitmqctl(_ arguments: String...) throws -> String {
+        try run("rabbitmqctl", ["-n", nodeName()] + arguments)
+    }
+
+    /// Runs a program found on PATH; throws with its output when it exits non-zero.
+    @discardableResult
+    public static func run(_ program: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [program] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw CommandFailed(command: ([program] + arguments).joined(separator: " "), status: process.terminationStatus, output: text)
+        }
+        return text
+    }
+
+    public struct CommandFailed: Error, CustomStringConvertible {
+        public let command: String
+        public let status: Int32
+        public let output: String
+        public var description: String { "`\(command)` exited with \(status): \(output)" }
+    }
+}
+
+/// Waits until `condition` holds or `timeout` passes; returns whether it held.
+public func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}
