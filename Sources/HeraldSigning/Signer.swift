@@ -1,0 +1,65 @@
+import HeraldCore
+
+/// The signer's pure core: (event, endpoint, attempt, now) → a signed `DeliveryJob`.
+///
+/// The `herald-signer` service calls this for new events (attempt 1) and again for every retry
+/// or replay, so each attempt carries a fresh timestamp and signature, the endpoint's current URL
+/// and secrets, and a fresh nonce.
+///
+/// ```swift
+/// let job = try Signer.sign(event, for: endpoint, now: .now())
+/// publish(job.wireEncoded())   // to herald.deliveries
+/// ```
+public enum Signer {
+    /// Renders and signs `event` for `endpoint`.
+    ///
+    /// - Parameters:
+    ///   - previous: the job being retried or replayed (keeps its attempt count, first-attempt
+    ///     time and policy snapshot); `nil` for a first attempt.
+    ///   - now: signing time (pinned in tests).
+    ///   - nonce: nonce source for schemes that send one.
+    /// - Throws: `SigningError`; `isEventNotSupported` means "skip this endpoint", not a failure.
+    public static func sign(
+        _ event: Event, for endpoint: Endpoint, retrying previous: DeliveryJob? = nil, now: Timestamp,
+        nonce: NonceSource = .random
+    ) throws(SigningError) -> DeliveryJob {
+        let profile = try ProfileRegistry.profile(named: endpoint.profile)
+        let url = event.callbackUrl ?? endpoint.url
+        let secrets = endpoint.activeSecrets(at: now)
+        let context = SigningContext(
+            endpointId: endpoint.id, url: url, account: event.account,
+            secrets: profile.signsWithEverySecret ? secrets : Array(secrets.prefix(1)), now: now, nonce: nonce)
+        let request = try profile.sign(event, context: context)
+        return DeliveryJob(
+            endpointId: endpoint.id, url: url, profile: profile.name, attempt: (previous?.attempt ?? 0) + 1,
+            firstAttemptAt: previous?.firstAttemptAt ?? now, signedAt: now, notBefore: previous?.notBefore,
+            policy: previous?.policy ?? policy(for: endpoint), headers: request.headers, body: request.body, event: event)
+    }
+
+    /// The endpoint's policy: its override, else its profile's default.
+    public static func policy(for endpoint: Endpoint) -> RetryPolicy {
+        if let p = endpoint.policy { return p }
+        return (try? ProfileRegistry.profile(named: endpoint.profile).defaultPolicy)
+            ?? StandardWebhooksProfile().defaultPolicy
+    }
+
+    /// Whether `endpoint` receives `event` at all: `Endpoint.accepts` and the profile has a name for it.
+    public static func delivers(_ event: Event, to endpoint: Endpoint) -> Bool {
+        guard endpoint.accepts(event), let p = try? ProfileRegistry.profile(named: endpoint.profile) else { return false }
+        return p.eventName(for: event) != nil
+    }
+
+    /// Verifies a received request against `endpoint`'s secrets valid at `now` (all of them, so
+    /// the old secret still verifies during a rotation's grace period).
+    public static func verify(
+        _ request: ReceivedWebhook, for endpoint: Endpoint, now: Timestamp, toleranceSeconds: Int = 300
+    ) throws(VerificationError) {
+        guard let profile = try? ProfileRegistry.profile(named: endpoint.profile) else { throw .malformed("profile") }
+        try profile.verify(request, secrets: endpoint.activeSecrets(at: now), now: now, toleranceSeconds: toleranceSeconds)
+    }
+
+    /// A new secret for `profile` (see each profile's `generateSecret`).
+    public static func generateSecret(profile name: String) throws(SigningError) -> GeneratedSecret {
+        try ProfileRegistry.profile(named: name).generateSecret()
+    }
+}
