@@ -56,6 +56,12 @@ public struct DestinationGuard: Sendable, Hashable {
     public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
         public let key: String
         public let reason: String
+
+        public init(key: String, reason: String) {
+            self.key = key
+            self.reason = reason
+        }
+
         public var description: String { "\(key): \(reason)" }
     }
 
