@@ -1,18 +1,5 @@
 import HeraldCore
 
-/// One HTTP header, in the order it is sent or was received.
-public struct HTTPHeader: Sendable, Hashable, CustomStringConvertible {
-    public var name: String
-    public var value: String
-
-    public init(name: String, value: String) {
-        self.name = name
-        self.value = value
-    }
-
-    public var description: String { "\(name): \(value)" }
-}
-
 /// One POST to a receiver: the exact bytes and headers to send, and how long to wait.
 ///
 /// The body and headers are sent as given (no re-encoding), so a signature computed over them
@@ -23,7 +10,7 @@ public struct HTTPHeader: Sendable, Hashable, CustomStringConvertible {
 /// ```swift
 /// let request = DeliveryRequest(
 ///     url: "https://example.com/hooks", body: Array(json.utf8),
-///     headers: [HTTPHeader(name: "Content-Type", value: "application/json")],
+///     headers: [HTTPHeader("Content-Type", "application/json")],
 ///     policy: endpoint.retryPolicy)
 /// let response = await client.send(request)
 /// ```
@@ -32,7 +19,8 @@ public struct DeliveryRequest: Sendable, Hashable {
     public var url: String
     /// The exact bytes to POST.
     public var body: [UInt8]
-    /// Headers to send, in order. Names and values must not contain CR or LF.
+    /// Headers to send, in order (`HeraldCore.HTTPHeader`, as a `DeliveryJob` carries them).
+    /// Names and values must not contain CR or LF.
     public var headers: [HTTPHeader]
     /// Longest time to establish the connection (TCP + TLS).
     public var connectTimeout: Duration

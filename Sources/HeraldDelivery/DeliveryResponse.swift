@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// What came back from one delivery attempt: a response, a transport error, or (rarely) both.
 ///
 /// - `status != nil, error == nil`: the receiver answered.

@@ -1,9 +1,8 @@
-import Foundation
 import HeraldCore
 import HeraldDelivery
 import Testing
 
-private let now = Date(timeIntervalSince1970: 1_700_000_000)
+private let now = Timestamp(secondsSinceEpoch: 1_700_000_000)
 private let everything = RetryPolicy(
     connectTimeoutMs: 5000, timeoutMs: 10000, delaysSeconds: [5, 30, 120],
     retryOn: Set(RetryCondition.allCases))
@@ -36,7 +35,8 @@ private func summary(_ outcome: DeliveryOutcome) -> String {
 
 @Suite("Classifying attempts")
 struct ClassifyingAttempts {
-    @Test("each response maps to its outcome under a retry-everything policy", arguments: [
+    /// (response, expected outcome); typed up front so the compiler need not infer it.
+    static let cases: [(DeliveryResponse, String)] = [
         (status(200), "delivered"), (status(204), "delivered"), (status(299), "delivered"),
         (DeliveryResponse(status: 200, error: DeliveryError(.timeout, "body stalled")), "delivered"),
         (status(500), "retry 2 in 5s (http_500)"), (status(503), "retry 2 in 5s (http_503)"),
@@ -48,7 +48,9 @@ struct ClassifyingAttempts {
         (status(404), "dead (http_404)"), (status(408), "dead (http_408)"), (status(302), "dead (http_302)"),
         (failed(.refusedDestination), "dead (refused_destination)"), (failed(.invalidRequest), "dead (invalid_request)"),
         (failed(.cancelled), "abandoned (cancelled)"),
-    ])
+    ]
+
+    @Test("each response maps to its outcome under a retry-everything policy", arguments: cases)
     func outcomes(response: DeliveryResponse, expected: String) {
         #expect(summary(decide(response)) == expected)
     }
@@ -94,7 +96,7 @@ struct ClassifyingAttempts {
 
     @Test("Retry-After beyond Herald's limit dead-letters rather than parking for a year")
     func absurdRetryAfter() {
-        let outcome = decide(status(429, [HTTPHeader(name: "Retry-After", value: "31536000")]))
+        let outcome = decide(status(429, [HTTPHeader("Retry-After", "31536000")]))
         #expect(summary(outcome) == "dead (http_429)")
     }
 
@@ -126,9 +128,9 @@ struct RetryAfterParsing {
 
     @Test("HTTP-dates convert to the right instant")
     func httpDate() {
-        #expect(RetryAfter.httpDate("Sun, 06 Nov 1994 08:49:37 GMT") == Date(timeIntervalSince1970: 784_111_777))
-        #expect(RetryAfter.httpDate("Thu, 01 Jan 1970 00:00:00 GMT") == Date(timeIntervalSince1970: 0))
-        #expect(RetryAfter.httpDate("Thu, 29 Feb 2024 12:00:00 GMT") == Date(timeIntervalSince1970: 1_709_208_000))
+        #expect(RetryAfter.httpDate("Sun, 06 Nov 1994 08:49:37 GMT") == Timestamp(secondsSinceEpoch: 784_111_777))
+        #expect(RetryAfter.httpDate("Thu, 01 Jan 1970 00:00:00 GMT") == Timestamp(secondsSinceEpoch: 0))
+        #expect(RetryAfter.httpDate("Thu, 29 Feb 2024 12:00:00 GMT") == Timestamp(secondsSinceEpoch: 1_709_208_000))
     }
 }
 
@@ -139,7 +141,7 @@ struct BackoffOntoDelayTiers {
         var rng = SeededRandom(seed: 7)
         let plan = noJitter.plan(afterAttempt: attempt, policy: everything, retryAfterSeconds: nil, now: now, using: &rng)
         #expect(plan.tier.name == tier)
-        #expect(plan.notBefore == now + Double(plan.tier.seconds))
+        #expect(plan.notBefore == now.adding(seconds: Double(plan.tier.seconds)))
         #expect(!plan.needsReparking)
     }
 
@@ -149,7 +151,7 @@ struct BackoffOntoDelayTiers {
             var rng = SeededRandom(seed: seed)
             let plan = Backoff().plan(afterAttempt: 1, policy: everything, retryAfterSeconds: retryAfter, now: now, using: &rng)
             #expect(Double(plan.tier.seconds) >= retryAfter, "seed \(seed): \(plan.tier) for Retry-After \(retryAfter)")
-            #expect(plan.notBefore >= now + retryAfter)
+            #expect(plan.notBefore >= now.adding(seconds: retryAfter))
         }
         var rng = SeededRandom(seed: 3)
         let plan = noJitter.plan(afterAttempt: 1, policy: everything, retryAfterSeconds: retryAfter, now: now, using: &rng)
@@ -158,14 +160,14 @@ struct BackoffOntoDelayTiers {
 
     @Test("a 429 with Retry-After is retried no sooner than asked")
     func tooManyRequestsHonoursRetryAfter() {
-        let outcome = decide(status(429, [HTTPHeader(name: "Retry-After", value: "100")]))
+        let outcome = decide(status(429, [HTTPHeader("Retry-After", "100")]))
         guard case .retry(let plan) = outcome else {
             Issue.record("expected a retry, got \(summary(outcome))")
             return
         }
         #expect(plan.tier.name == "2m")
         #expect(plan.reason.retryAfterSeconds == 100)
-        #expect(plan.notBefore == now + 120)
+        #expect(plan.notBefore == now.adding(seconds: 120))
     }
 
     @Test("jitter spreads a herd across neighbouring tiers while keeping the mean", arguments: [5, 30, 120, 600])
@@ -201,6 +203,6 @@ struct BackoffOntoDelayTiers {
         let plan = noJitter.plan(afterAttempt: 1, policy: policy, retryAfterSeconds: nil, now: now, using: &rng)
         #expect(plan.tier.name == "10h")
         #expect(plan.needsReparking)
-        #expect(plan.notBefore == now + 86_400)
+        #expect(plan.notBefore == now.adding(seconds: 86_400))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldDelivery
 import Testing
 
@@ -16,7 +17,7 @@ private func localClient(_ tweak: (inout HTTPDeliveryClient.Configuration) -> Vo
 private func post(_ client: HTTPDeliveryClient, _ url: String, body: String = "{}", timeout: Duration = .seconds(5))
     async -> DeliveryResponse {
     await client.send(DeliveryRequest(
-        url: url, body: Array(body.utf8), headers: [HTTPHeader(name: "Content-Type", value: "application/json")],
+        url: url, body: Array(body.utf8), headers: [HTTPHeader("Content-Type", "application/json")],
         connectTimeout: .seconds(2), timeout: timeout))
 }
 
@@ -54,10 +55,10 @@ struct DeliveringToARealReceiver {
         let client = localClient { $0.responseBodyPrefixBytes = 64 * 1024 }
         let body = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7) } + Array("\r\n\0{\"é\":1}".utf8)
         let headers = [
-            HTTPHeader(name: "Content-Type", value: "application/json; charset=utf-8"),
-            HTTPHeader(name: "webhook-id", value: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"),
-            HTTPHeader(name: "webhook-signature", value: "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,abc"),
-            HTTPHeader(name: "X-Empty", value: ""),
+            HTTPHeader("Content-Type", "application/json; charset=utf-8"),
+            HTTPHeader("webhook-id", "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"),
+            HTTPHeader("webhook-signature", "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,abc"),
+            HTTPHeader("X-Empty", ""),
         ]
         let response = await client.send(DeliveryRequest(url: receiver.url("/echo"), body: body, headers: headers))
         #expect(response.status == 200, "error: \(String(describing: response.error))")
@@ -161,7 +162,7 @@ struct TransportFailures {
     func headerInjectionRefused() async throws {
         let client = localClient()
         let response = await client.send(DeliveryRequest(
-            url: "http://127.0.0.1:1/", body: [], headers: [HTTPHeader(name: "X-A", value: "1\r\nX-B: 2")]))
+            url: "http://127.0.0.1:1/", body: [], headers: [HTTPHeader("X-A", "1\r\nX-B: 2")]))
         #expect(response.error?.code == .invalidRequest, "got \(String(describing: response.error))")
     }
 }

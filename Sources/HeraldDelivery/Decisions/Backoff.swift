@@ -1,4 +1,3 @@
-import Foundation
 import HeraldCore
 
 /// A wait before the next attempt, already mapped onto a delay tier.
@@ -8,7 +7,7 @@ public struct RetryDelay: Sendable, Hashable {
     /// The delay queue that provides the wait.
     public var tier: DelayTier
     /// `now + seconds`: the earliest time of the next attempt.
-    public var notBefore: Date
+    public var notBefore: Timestamp
     /// The wait is longer than the longest tier: whoever takes the job out of the tier must park
     /// it again, without spending an attempt, until `notBefore`.
     public var needsReparking: Bool
@@ -38,23 +37,24 @@ public struct Backoff: Sendable, Hashable {
     /// The wait after failed attempt number `attempt` (1-based): `policy.delaysSeconds[attempt - 1]`
     /// (the last entry when past the end), jittered, floored at `retryAfterSeconds`, mapped to a tier.
     public func plan(
-        afterAttempt attempt: Int, policy: RetryPolicy, retryAfterSeconds: Double?, now: Date,
+        afterAttempt attempt: Int, policy: RetryPolicy, retryAfterSeconds: Double?, now: Timestamp,
         using rng: inout some RandomNumberGenerator
     ) -> RetryDelay {
         let delays = policy.delaysSeconds
         let base = delays.isEmpty ? 0 : Double(delays[min(max(attempt - 1, 0), delays.count - 1)])
         let factor = jitter > 0 ? Double.random(in: (1 - jitter)...(1 + jitter), using: &rng) : 1
         let floor = max(0, retryAfterSeconds ?? 0)
-        let target = max(base * factor, floor)
+        // Ten years: beyond any sane wait, and keeps the arithmetic finite.
+        let target = min(max(base * factor, floor), 315_360_000)
         return delay(target: target, floor: floor, now: now, using: &rng)
     }
 
     /// Maps a target wait onto the tiers (see the type's discussion).
-    func delay(target: Double, floor: Double, now: Date, using rng: inout some RandomNumberGenerator) -> RetryDelay {
+    func delay(target: Double, floor: Double, now: Timestamp, using rng: inout some RandomNumberGenerator) -> RetryDelay {
         let tiers = DelayTier.all
         let longest = tiers[tiers.count - 1]
         if target > Double(longest.seconds) {
-            return RetryDelay(seconds: target, tier: longest, notBefore: now + target, needsReparking: true)
+            return RetryDelay(seconds: target, tier: longest, notBefore: now.adding(seconds: target), needsReparking: true)
         }
         let upper = DelayTier.atLeast(seconds: target)
         var chosen = upper
@@ -64,6 +64,6 @@ public struct Backoff: Sendable, Hashable {
             if Double.random(in: 0..<1, using: &rng) >= towardsUpper { chosen = lower }
         }
         let seconds = Double(chosen.seconds)
-        return RetryDelay(seconds: seconds, tier: chosen, notBefore: now + seconds, needsReparking: false)
+        return RetryDelay(seconds: seconds, tier: chosen, notBefore: now.adding(seconds: seconds), needsReparking: false)
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import HeraldCore
 
 /// What a worker does with a job after one attempt.
@@ -26,7 +25,7 @@ public enum DeliveryOutcome: Sendable, Hashable {
 ///    only while `attempt < policy.maxAttempts`, and never sooner than `Retry-After` asks.
 ///
 /// ```swift
-/// switch DeliveryDecision.decide(response, policy: job.policy, attempt: job.attempt, now: Date()) {
+/// switch DeliveryDecision.decide(response, policy: job.policy, attempt: job.attempt, now: Timestamp()) {
 /// case .delivered: ack()
 /// case .retry(let plan): publishRetry(tier: plan.tier, attempt: plan.nextAttempt, notBefore: plan.notBefore)
 /// case .dead(let reason): publishDead(reason)
@@ -35,7 +34,7 @@ public enum DeliveryOutcome: Sendable, Hashable {
 /// ```
 public enum DeliveryDecision {
     /// Why `response` is not a delivery, or nil when it is (2xx). Independent of any policy.
-    public static func failure(of response: DeliveryResponse, now: Date) -> FailureReason? {
+    public static func failure(of response: DeliveryResponse, now: Timestamp) -> FailureReason? {
         if let status = response.status {
             if (200..<300).contains(status) { return nil }
             if response.error == nil || status >= 300 {
@@ -55,7 +54,7 @@ public enum DeliveryDecision {
         }
     }
 
-    private static func failure(status: Int, response: DeliveryResponse, now: Date) -> FailureReason {
+    private static func failure(status: Int, response: DeliveryResponse, now: Timestamp) -> FailureReason {
         let retryAfter = response.header("Retry-After").flatMap { RetryAfter.seconds(from: $0, now: now) }
         let label = "http_\(status)"
         switch status {
@@ -88,7 +87,7 @@ public enum DeliveryDecision {
     ///   - backoff: jitter and limits; the default suits production.
     ///   - rng: randomness for the jitter; pass a seeded generator in tests.
     public static func decide(
-        _ response: DeliveryResponse, policy: RetryPolicy, attempt: Int, now: Date,
+        _ response: DeliveryResponse, policy: RetryPolicy, attempt: Int, now: Timestamp,
         backoff: Backoff = Backoff(), using rng: inout some RandomNumberGenerator
     ) -> DeliveryOutcome {
         if response.error?.code == .cancelled, response.status.map({ (200..<300).contains($0) }) != true {
@@ -116,7 +115,7 @@ public enum DeliveryDecision {
 
     /// `decide` with the system's random number generator.
     public static func decide(
-        _ response: DeliveryResponse, policy: RetryPolicy, attempt: Int, now: Date, backoff: Backoff = Backoff()
+        _ response: DeliveryResponse, policy: RetryPolicy, attempt: Int, now: Timestamp, backoff: Backoff = Backoff()
     ) -> DeliveryOutcome {
         var rng = SystemRandomNumberGenerator()
         return decide(response, policy: policy, attempt: attempt, now: now, backoff: backoff, using: &rng)
@@ -135,5 +134,5 @@ public struct RetryPlan: Sendable, Hashable {
     /// The delay queue to park the job in.
     public var tier: DelayTier { delay.tier }
     /// The earliest time the next attempt may be made.
-    public var notBefore: Date { delay.notBefore }
+    public var notBefore: Timestamp { delay.notBefore }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import HeraldCore
 
 /// Reads a `Retry-After` header (RFC 9110 §10.2.3): delta-seconds (`120`) or an HTTP-date
 /// (`Wed, 21 Oct 2015 07:28:00 GMT`, plus the obsolete RFC 850 and asctime forms).
@@ -10,18 +10,18 @@ public enum RetryAfter {
     /// RetryAfter.seconds(from: "120", now: now)                            // 120
     /// RetryAfter.seconds(from: "Wed, 21 Oct 2015 07:28:30 GMT", now: t)   // 30 if t is 07:28:00
     /// ```
-    public static func seconds(from value: String, now: Date) -> Double? {
+    public static func seconds(from value: String, now: Timestamp) -> Double? {
         let text = value.trimmingSpaces
         if !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
             // Absurdly long digit strings saturate rather than fail: the caller caps the wait.
             return Double(text) ?? .greatestFiniteMagnitude
         }
         guard let date = httpDate(text) else { return nil }
-        return max(0, date.timeIntervalSince(now))
+        return max(0, Double(date.millisecondsSinceEpoch - now.millisecondsSinceEpoch) / 1000)
     }
 
     /// Parses an HTTP-date in any of its three historical forms; nil when malformed.
-    public static func httpDate(_ text: String) -> Date? {
+    public static func httpDate(_ text: String) -> Timestamp? {
         let tokens = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "-" }).map(String.init)
         let day: String, month: String, year: String, time: String
         if tokens.count == 6, tokens[5] == "GMT" {
@@ -42,7 +42,7 @@ public enum RetryAfter {
         if year.count == 2 { y += y < 70 ? 2000 : 1900 }
         let days = daysFromCivil(year: y, month: monthIndex + 1, day: d)
         let seconds = days * 86_400 + clock[0] * 3_600 + clock[1] * 60 + clock[2]
-        return Date(timeIntervalSince1970: TimeInterval(seconds))
+        return Timestamp(secondsSinceEpoch: Int64(seconds))
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

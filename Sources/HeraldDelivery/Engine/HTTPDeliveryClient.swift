@@ -13,7 +13,7 @@ import Logging
 /// ```swift
 /// let client = HTTPDeliveryClient(configuration: .init(destinationGuard: guard))
 /// let response = await client.send(DeliveryRequest(url: url, body: bytes, headers: headers, policy: policy))
-/// let outcome = DeliveryDecision.decide(response, policy: policy, attempt: job.attempt, now: Date())
+/// let outcome = DeliveryDecision.decide(response, policy: policy, attempt: job.attempt, now: .now())
 /// …
 /// await client.shutdown(gracePeriod: .seconds(10))
 /// ```

@@ -1,4 +1,5 @@
 import CCurl
+import HeraldCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -110,7 +111,7 @@ final class Transfer {
         guard let colon = line.firstIndex(of: ":"), headers.count < 100 else { return }
         let name = String(line[..<colon])
         let value = line[line.index(after: colon)...].trimmingSpaces
-        headers.append(HTTPHeader(name: name, value: String(value.prefix(8192))))
+        headers.append(HTTPHeader(name, String(value.prefix(8192))))
     }
 
     /// Returns false to make curl stop reading.
