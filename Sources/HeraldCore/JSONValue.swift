@@ -106,22 +106,38 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     /// Whether the object has no members.
     public var isEmpty: Bool { keys.isEmpty }
 
+    /// Objects up to this size are searched linearly (faster than hashing for webhook-sized
+    /// objects); bigger ones keep a key index so parsing a huge object stays linear.
+    private static let indexThreshold = 16
+
+    private func position(of key: String) -> Int? {
+        if keys.count <= JSONObject.indexThreshold { return keys.firstIndex(of: key) }
+        return index[key]
+    }
+
     /// The value for `key`; assigning `nil` removes the member.
     public subscript(key: String) -> JSONValue? {
-        get { index[key].map { values[$0] } }
+        get { position(of: key).map { values[$0] } }
         set {
             if let newValue {
-                if let i = index[key] {
+                if let i = position(of: key) {
                     values[i] = newValue
                 } else {
-                    index[key] = keys.count
                     keys.append(key)
                     values.append(newValue)
+                    if keys.count > JSONObject.indexThreshold {
+                        if index.isEmpty {
+                            index = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+                        } else {
+                            index[key] = keys.count - 1
+                        }
+                    }
                 }
-            } else if let i = index[key] {
+            } else if let i = position(of: key) {
                 keys.remove(at: i)
                 values.remove(at: i)
-                index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+                index = keys.count > JSONObject.indexThreshold
+                    ? Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
             }
         }
     }
