@@ -11,9 +11,19 @@ let package = Package(
         .library(name: "HeraldSigning", targets: ["HeraldSigning"]),
         .library(name: "HeraldTopology", targets: ["HeraldTopology"]),
         .library(name: "HeraldDelivery", targets: ["HeraldDelivery"]),
+        .executable(name: "herald-ingest", targets: ["herald-ingest"]),
+        .executable(name: "herald-signer", targets: ["herald-signer"]),
+        .executable(name: "herald-worker", targets: ["herald-worker"]),
+        .executable(name: "heraldctl", targets: ["heraldctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries from Debian, each behind a shim header for what Swift cannot call.
@@ -35,12 +45,54 @@ let package = Package(
         // Pure domain: the model and its wire forms, profiles and signing, the topology.
         .target(name: "HeraldCore"),
         .target(name: "HeraldSigning", dependencies: ["HeraldCore", "CCrypto"]),
-        .target(name: "HeraldTopology", dependencies: ["AMQP"]),
+        .target(name: "HeraldTopology", dependencies: ["AMQP", "HeraldCore"]),
 
         // HTTP delivery over curl multi, outcome classification, backoff, destination guard.
         .target(
             name: "HeraldDelivery",
             dependencies: ["HeraldCore", "CCurl", .product(name: "Logging", package: "swift-log")]),
+
+        // What every service shares: configuration from the environment, logging and metrics
+        // bootstrap, the operations HTTP server (/healthz, /readyz, /metrics).
+        .target(
+            name: "HeraldService",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+
+        // The endpoint store and delivery log (SQLite through GRDB now, PostgreSQL later).
+        .target(
+            name: "HeraldStore",
+            dependencies: ["HeraldCore", "HeraldSigning", .product(name: "GRDB", package: "GRDB.swift")]),
+
+        // Each service as a testable library, and its thin executable.
+        .target(
+            name: "HeraldIngest",
+            dependencies: [
+                "AMQP", "HeraldCore", "HeraldSigning", "HeraldStore", "HeraldTopology", "HeraldService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+        .target(
+            name: "HeraldSigner",
+            dependencies: ["AMQP", "HeraldCore", "HeraldSigning", "HeraldStore", "HeraldTopology", "HeraldService"]),
+        .target(
+            name: "HeraldWorker",
+            dependencies: ["AMQP", "HeraldCore", "HeraldDelivery", "HeraldTopology", "HeraldService"]),
+        .target(
+            name: "HeraldCtl",
+            dependencies: [
+                "AMQP", "HeraldCore", "HeraldSigning", "HeraldTopology", "HeraldService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+        .executableTarget(name: "herald-ingest", dependencies: ["HeraldIngest"]),
+        .executableTarget(name: "herald-signer", dependencies: ["HeraldSigner"]),
+        .executableTarget(name: "herald-worker", dependencies: ["HeraldWorker"]),
+        .executableTarget(name: "heraldctl", dependencies: ["HeraldCtl"]),
 
         // Benchmarks (not tests): see BENCHMARKS.md.
         .executableTarget(name: "amqp-bench", dependencies: ["AMQP"], path: "Benchmarks/amqp-bench"),
@@ -51,8 +103,13 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "HeraldTestSupport"]),
         .testTarget(name: "HeraldTopologyTests", dependencies: ["HeraldTopology", "HeraldTestSupport"]),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
-        .testTarget(name: "HeraldSigningTests", dependencies: ["HeraldSigning"]),
-        .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery"]),
+        .testTarget(name: "HeraldSigningTests", dependencies: ["HeraldSigning"], exclude: ["Verifiers"]),
+        .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery"], exclude: ["Fixtures"]),
+        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore"]),
+        .testTarget(name: "HeraldIngestTests", dependencies: ["HeraldIngest", "HeraldTestSupport"]),
+        .testTarget(name: "HeraldSignerTests", dependencies: ["HeraldSigner", "HeraldTestSupport"]),
+        .testTarget(name: "HeraldWorkerTests", dependencies: ["HeraldWorker", "HeraldTestSupport"]),
+        .testTarget(name: "HeraldCtlTests", dependencies: ["HeraldCtl", "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

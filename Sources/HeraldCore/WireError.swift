@@ -1,7 +1,7 @@
 /// Why a queue message (or a field of one) could not be read.
 ///
 /// A message that does not parse never crashes a consumer: decoding returns this value, and its
-/// `description` is what goes into the dead-letter header `x-herald-error`.
+/// `description` is what goes into the dead-letter header `herald-error` (see `DeadLetterHeaders`).
 public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
     private enum Code: Sendable, Hashable {
         case notJSON(JSONParseError)

@@ -1,0 +1,1 @@
+print("herald-ingest: not built yet")

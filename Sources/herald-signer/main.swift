@@ -1,0 +1,1 @@
+print("herald-signer: not built yet")

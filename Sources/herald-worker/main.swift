@@ -1,0 +1,1 @@
+print("herald-worker: not built yet")

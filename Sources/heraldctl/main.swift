@@ -1,0 +1,1 @@
+print("heraldctl: not built yet")

@@ -1,0 +1,1 @@
+// Replaced by the first real test file; delete this one then.
