@@ -42,6 +42,23 @@ public enum TestBroker {
         try await AMQPConnection.connect(configuration(name: name))
     }
 
+    /// A fresh vhost on the test node, for a test that runs Herald's real topology (`herald.*`
+    /// names) without seeing other tests' messages. Returns its AMQP URL; remove it with
+    /// `deleteVhost` when done.
+    public static func isolatedVhost(_ prefix: String = "t") throws -> (vhost: String, url: String) {
+        let vhost = "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
+        try rabbitmqctl("add_vhost", vhost)
+        try rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        guard var components = URLComponents(string: try url()) else { throw NotConfigured() }
+        components.percentEncodedPath = "/" + (vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? vhost)
+        return (vhost, components.string ?? "")
+    }
+
+    /// Deletes a vhost made by `isolatedVhost`, with everything in it.
+    public static func deleteVhost(_ vhost: String) {
+        _ = try? rabbitmqctl("delete_vhost", vhost)
+    }
+
     /// A name no other test uses, e.g. `test.roundtrip.5F3A…`.
     public static func uniqueName(_ prefix: String) -> String {
         "test.\(prefix).\(UUID().uuidString.prefix(8))"
