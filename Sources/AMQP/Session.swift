@@ -71,10 +71,19 @@ final class Session {
         }
         amqp_set_handshake_timeout(handle, &timeout)
 
+        // rabbitmq-c 0.11 advertises few capabilities by itself; without `connection.blocked` the
+        // broker stalls a blocked connection silently instead of telling us about its alarm.
         var properties = arena.table([
             "connection_name": .string(configuration.connectionName),
             "product": "Herald",
             "platform": "Swift",
+            "capabilities": .table([
+                "connection.blocked": true,
+                "consumer_cancel_notify": true,
+                "publisher_confirms": true,
+                "basic.nack": true,
+                "authentication_failure_close": true,
+            ]),
         ])
         let reply = CRabbitMQ_loginPlain(
             handle, arena.cString(configuration.vhost), 0, 131_072, Int32(configuration.heartbeatSeconds),
