@@ -1,1 +1,0 @@
-// Replaced by the HeraldWorker implementation; delete this file when adding the first real one.
