@@ -34,7 +34,7 @@ run_c() {
 }
 run_swift() {
     HERALD_LOG_LEVEL=warning "$scratch/release/amqp-bench" --url "$HERALD_TEST_AMQP_URL" --queue "bench.swift.$1.$$" \
-        --count "$COUNT" --window "$WINDOW" --batch "$BATCH" --prefetch "$PREFETCH" --body-bytes "$BODY_BYTES" 2>/dev/null
+        --count "$COUNT" --window "$WINDOW" --batch "$BATCH" --prefetch "$PREFETCH" --body-bytes "$BODY_BYTES"
 }
 
 : >"$log"

@@ -73,10 +73,7 @@ demo_only=false; [ "${1:-}" = --demo-only ] && demo_only=true
 # ---------------------------------------------------------------- install, build, broker
 source scripts/install-deps.sh
 log "building release binaries"
-swift build -c release --product herald-ingest
-swift build -c release --product herald-signer
-swift build -c release --product herald-worker
-swift build -c release --product heraldctl
+swift build -c release
 bin="$root/.build/release"
 
 # A previous run that was killed may have left processes: stop them first (running twice works).

@@ -1,1 +1,16 @@
-print("herald-worker: not built yet")
+// herald-worker: consumes herald.deliver and POSTs each job. Configuration: see WorkerConfiguration.
+import Foundation
+import HeraldService
+import HeraldWorker
+import Logging
+
+let configuration: WorkerConfiguration
+do {
+    let environment = try ServiceEnvironment()
+    try Observability.bootstrap(service: "herald-worker", environment: environment)
+    configuration = try WorkerConfiguration(environment: environment)
+} catch {
+    FileHandle.standardError.write(Data("herald-worker: \(error)\n".utf8))
+    exit(2)
+}
+try await WorkerService.run(configuration: configuration, logger: Logger(label: "herald.worker"))
