@@ -18,7 +18,9 @@
 # Secrets, volumes, probes); compose services, volumes and bind mounts; the Dockerfile's images
 # and runtime libraries; the Grafana dashboard's panels and the PromQL of every query (through
 # promtool); the alert rules (promtool check rules, promtool test rules) and scrape config; and
-# that every HERALD_* setting the deploy files set is one the code reads.
+# that every HERALD_* setting the deploy files set is one the code reads. With
+# CHECK_DEPLOY_BIN=<dir of built binaries> it also starts each service with each deployment's
+# environment and fails if one rejects a setting (exit code 2).
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -535,6 +537,88 @@ passed=$((passed + $(grep -c '^ok ' "$work/py.out")))
 failed=$((failed + $(grep -c '^FAIL' "$work/py.out")))
 if [ $py_rc -ne 0 ]; then
     fail "python checks crashed (rc=$py_rc)"
+fi
+
+# --- the settings, as the services parse them (optional: needs built binaries) -----------------
+# With CHECK_DEPLOY_BIN=<dir holding herald-ingest, herald-signer, herald-worker> (e.g. after
+# `swift build -c release`: .build/release), each service is started with the environment each
+# deployment gives it; exit code 2 within 3 s means the service rejected a setting. Brokers and
+# DNS names are unreachable from here, so a service that got past its configuration just keeps
+# retrying its connection and is stopped. Ports are set to 0 and the SQLite path to a temp dir.
+if [ -n "${CHECK_DEPLOY_BIN:-}" ]; then
+    "$python" - "$repo" "$work" "$CHECK_DEPLOY_BIN" >"$work/bin.out" 2>&1 <<'PYTHON'
+import os, re, signal, subprocess, sys, time
+import yaml
+repo, work, bindir = sys.argv[1:4]
+deploy = os.path.join(repo, "deploy")
+def ok(message): print("ok    " + message)
+def bad(message): print("FAIL  " + message)
+envs = {}
+# systemd: herald.env plus what each unit sets itself
+base = {}
+for line in open(os.path.join(deploy, "systemd", "herald.env")):
+    line = line.strip()
+    if line and not line.startswith("#"):
+        key, _, value = line.partition("=")
+        base[key] = value
+for service in ("ingest", "signer", "worker"):
+    envs[("systemd", service)] = dict(base)
+# kubernetes: ConfigMap + Secret + the container's env ($(VAR) expanded, operator secrets stubbed)
+docs = [d for name in os.listdir(os.path.join(deploy, "kubernetes")) if name.endswith(".yaml")
+        for d in yaml.safe_load_all(open(os.path.join(deploy, "kubernetes", name))) if d]
+config = next(d["data"] for d in docs if d.get("kind") == "ConfigMap")
+secret = next(d.get("stringData", {}) for d in docs if d.get("kind") == "Secret")
+for d in docs:
+    if d.get("kind") != "Deployment":
+        continue
+    service = d["metadata"]["name"].removeprefix("herald-")
+    container = d["spec"]["template"]["spec"]["containers"][0]
+    env = dict(config)
+    if any("secretRef" in s for s in container.get("envFrom", [])):
+        env.update(secret)
+    for item in container.get("env", []):
+        value = item.get("value", "stub")
+        env[item["name"]] = re.sub(r"\$\((\w+)\)", lambda m: env.get(m.group(1), ""), value)
+    envs[("kubernetes", service)] = env
+# compose: each service's environment with ${X:-default} / ${X:?…} resolved to defaults
+compose = yaml.safe_load(open(os.path.join(deploy, "compose", "compose.yaml")))
+def resolve(value):
+    value = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value))
+    return re.sub(r"\$\{\w+:\?[^}]*\}", "a-long-random-admin-key-for-checks", value)
+for service in ("ingest", "signer", "worker"):
+    envs[("compose", service)] = {k: resolve(v) for k, v in compose["services"][service]["environment"].items()}
+running = []
+for (where, service), env in sorted(envs.items()):
+    env = {k: v for k, v in env.items()}
+    env.update({"HERALD_OPS_PORT": "0", "HERALD_INGEST_PORT": "0",
+                "HERALD_DATABASE_PATH": os.path.join(work, f"{where}-{service}.sqlite")})
+    # Never reach a real local broker: keep the URL's form, point it at a closed port.
+    env["HERALD_AMQP_URL"] = re.sub(r"@127\.0\.0\.1:5672/", "@127.0.0.1:1/", env.get("HERALD_AMQP_URL", ""))
+    full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
+    log = open(os.path.join(work, f"{where}-{service}.log"), "w+")
+    process = subprocess.Popen([os.path.join(bindir, f"herald-{service}")], env=full, stdout=log, stderr=log,
+                               cwd=work, start_new_session=True)
+    running.append((where, service, process, log, len(env)))
+time.sleep(3)
+for where, service, process, log, count in running:
+    code = process.poll()
+    if code is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    log.seek(0)
+    output = log.read().strip().splitlines()
+    message = next((l for l in output if "configuration" in l.lower()), output[-1] if output else "")
+    if code == 2:
+        bad(f"settings: herald-{service} rejects the {where} environment: {message}")
+    else:
+        ok(f"settings: herald-{service} accepts the {where} environment ({count} variables; "
+           + ("still running after 3 s" if code is None else f"exited {code} past configuration: {message[:80]}") + ")")
+PYTHON
+    cat "$work/bin.out"
+    passed=$((passed + $(grep -c '^ok ' "$work/bin.out")))
+    failed=$((failed + $(grep -c '^FAIL' "$work/bin.out")))
+else
+    note "settings as parsed by the services: not run (set CHECK_DEPLOY_BIN to a directory of built binaries)"
 fi
 
 echo "check-deploy: $passed passed, $failed failed"
