@@ -1,1 +1,3 @@
-print("heraldctl: not built yet")
+import HeraldCtl
+
+await HeraldCtlCommand.runFromCommandLine()

@@ -1,0 +1,80 @@
+import Foundation
+import HeraldTestSupport
+
+/// Runs the built `heraldctl` executable, as an operator would.
+///
+/// The binary sits in the build products directory next to the test bundle, whatever the
+/// scratch path (`.build`, `.build-ctl`, a mirror package in /tmp): search upward from this
+/// test process's own executable.
+enum CtlBinary {
+    struct NotFound: Error, CustomStringConvertible {
+        let searched: [String]
+        var description: String { "heraldctl executable not found (looked in \(searched.joined(separator: ", "))); build it with the tests" }
+    }
+
+    static func path() throws -> String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        var searched: [String] = []
+        for _ in 0..<8 {
+            for candidate in [dir.appendingPathComponent("heraldctl"), dir.appendingPathComponent("debug/heraldctl")] {
+                searched.append(candidate.path)
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        throw NotFound(searched: searched)
+    }
+
+    struct Result: CustomStringConvertible {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var description: String { "exit \(status)\nstdout: \(stdout)\nstderr: \(stderr)" }
+    }
+
+    /// The environment for a child: only what heraldctl reads, pointed at `amqpURL`.
+    static func environment(amqpURL: String?, extra: [String: String] = [:]) -> [String: String] {
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        if let amqpURL { env["HERALD_AMQP_URL"] = amqpURL }
+        env.merge(extra) { _, new in new }
+        return env
+    }
+
+    /// Runs to completion and captures both streams.
+    static func run(_ arguments: [String], amqpURL: String?, extra: [String: String] = [:], stdin: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try path())
+        process.arguments = arguments
+        process.environment = environment(amqpURL: amqpURL, extra: extra)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        // Read both pipes concurrently so neither fills up and blocks the child.
+        nonisolated(unsafe) var errData = Data()
+        let errThread = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        errThread.start()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while errThread.isExecuting || !errThread.isFinished { usleep(1000) }
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Starts without waiting; the caller kills or waits.
+    static func spawn(_ arguments: [String], amqpURL: String?, stdout: Pipe? = nil, stderr: Pipe? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try path())
+        process.arguments = arguments
+        process.environment = environment(amqpURL: amqpURL)
+        process.standardOutput = stdout ?? FileHandle.nullDevice
+        process.standardError = stderr ?? FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
