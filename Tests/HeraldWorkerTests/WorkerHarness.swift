@@ -1,0 +1,117 @@
+import AMQP
+import Foundation
+import HeraldCore
+import HeraldDelivery
+import HeraldSigning
+import HeraldTestSupport
+import HeraldWorker
+
+/// One test's world: a fresh vhost with Herald's topology, a connection for the test, and
+/// (optionally) a `DeliveryWorker` running against it.
+final class WorkerHarness: Sendable {
+    let vhost: String
+    let url: String
+    let connection: AMQPConnection
+    let worker: DeliveryWorker?
+    private let task: Task<Void, Error>?
+
+    /// Starts the harness; `configure` adjusts the worker's configuration (allowlist 127.0.0.1
+    /// by default); `startWorker: false` leaves the worker to the test (child processes).
+    static func start(
+        startWorker: Bool = true, _ configure: (inout WorkerConfiguration) -> Void = { _ in }
+    ) async throws -> WorkerHarness {
+        let (vhost, url) = try TestBroker.isolatedVhost("worker")
+        var amqp = try AMQPConfiguration(url: url, connectionName: "worker-test")
+        amqp.reconnectInitialDelay = .milliseconds(100)
+        let connection = try await AMQPConnection.connect(amqp)
+        try await connection.declare(DeliveryWorker.topology)
+        var configuration = WorkerConfiguration(
+            amqpURL: url, opsPort: 0, concurrency: 64, perEndpoint: 16,
+            breaker: .init(failureThreshold: 5, coolDown: .seconds(30)), shutdownGrace: .seconds(5),
+            destinationGuard: try DestinationGuard(environment: ["HERALD_ALLOW_PRIVATE": "127.0.0.1/32"]))
+        configure(&configuration)
+        var worker: DeliveryWorker?
+        var task: Task<Void, Error>?
+        if startWorker {
+            let w = DeliveryWorker(configuration: configuration)
+            worker = w
+            task = Task { try await w.run() }
+        }
+        return WorkerHarness(vhost: vhost, url: url, connection: connection, worker: worker, task: task)
+    }
+
+    private init(vhost: String, url: String, connection: AMQPConnection, worker: DeliveryWorker?, task: Task<Void, Error>?) {
+        self.vhost = vhost
+        self.url = url
+        self.connection = connection
+        self.worker = worker
+        self.task = task
+    }
+
+    /// Publishes jobs as the signer does.
+    func publish(_ jobs: [DeliveryJob]) async throws {
+        try await connection.publish(jobs.map { job in
+            AMQPPublication(
+                exchange: HeraldNames.deliveriesExchange, routingKey: HeraldNames.deliverRoutingKey,
+                body: Data(job.wireEncoded()),
+                properties: AMQPProperties(contentType: "application/json", messageId: "\(job.event.id):\(job.endpointId)"))
+        })
+    }
+
+    /// Takes (and acks) messages from `queue` until `count` arrived or `timeout` passed.
+    func take(_ queue: String, count: Int, timeout: Duration = .seconds(15)) async throws -> [AMQPDelivery] {
+        var got: [AMQPDelivery] = []
+        let deadline = ContinuousClock.now + timeout
+        while got.count < count, ContinuousClock.now < deadline {
+            if let d = try await connection.get(queue: queue) {
+                d.ack()
+                got.append(d)
+            } else {
+                try await Task.sleep(for: .milliseconds(30))
+            }
+        }
+        return got
+    }
+
+    /// Attempt records from `herald.attempts`.
+    func attempts(count: Int, timeout: Duration = .seconds(15)) async throws -> [AttemptRecord] {
+        try await take(HeraldNames.attemptsQueue, count: count, timeout: timeout).map {
+            try AttemptRecord.wireDecoded(Array($0.body))
+        }
+    }
+
+    func depth(_ queue: String) async throws -> Int {
+        Int(try await connection.inspect(queue: queue).messageCount)
+    }
+
+    /// Stops the worker gracefully and removes the vhost.
+    func stop() async {
+        worker?.beginShutdown()
+        _ = try? await task?.value
+        await connection.close()
+        TestBroker.deleteVhost(vhost)
+    }
+}
+
+/// Signed jobs for tests: a standard-profile endpoint at `url` with a quick policy.
+enum Jobs {
+    static let quickPolicy = RetryPolicy(
+        connectTimeoutMs: 1000, timeoutMs: 1000, delaysSeconds: [1, 1, 1], retryOn: Set(RetryCondition.allCases))
+
+    static func endpoint(_ url: String, id: String = "ep_\(UUID().uuidString.prefix(8))", policy: RetryPolicy = quickPolicy) -> Endpoint {
+        let secret = try! Signer.generateSecret(profile: "standard")
+        return Endpoint(
+            id: id, account: "acct_worker_test", url: url, profile: "standard",
+            secrets: [EndpointSecret(value: secret.stored, createdAt: Timestamp(secondsSinceEpoch: 1_700_000_000))],
+            policy: policy)
+    }
+
+    static func job(for endpoint: Endpoint, attempt: Int = 1) -> DeliveryJob {
+        let event = Event(
+            type: "message.delivered", account: endpoint.account, occurredAt: .now(),
+            data: ["messageId": .string("msg_\(UUID().uuidString.prefix(6))")])
+        var job = try! Signer.sign(event, for: endpoint, now: .now())
+        job.attempt = attempt
+        return job
+    }
+}
