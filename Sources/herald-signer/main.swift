@@ -1,1 +1,39 @@
-print("herald-signer: not built yet")
+// herald-signer: events → one signed delivery job per subscribed endpoint; retries re-signed.
+// Configuration: see SignerConfiguration (HERALD_AMQP_URL, HERALD_DATABASE_PATH, HERALD_OPS_PORT,
+// HERALD_SIGNER_PREFETCH, HERALD_SIGNER_STORE_BACKOFF, HERALD_LOG_LEVEL, HERALD_LOG_FORMAT).
+import Foundation
+import HeraldService
+import HeraldSigner
+import HeraldStore
+import Logging
+import ServiceLifecycle
+
+let configuration: SignerConfiguration
+do {
+    let environment = try ServiceEnvironment()
+    configuration = try SignerConfiguration(environment: environment)
+    try Observability.bootstrap(service: "herald-signer", environment: environment)
+} catch {
+    print("herald-signer: \(error)")
+    exit(2)
+}
+
+let logger = Logger(label: "herald.signer")
+let store: SQLiteStore
+do {
+    store = try SQLiteStore(path: configuration.databasePath, readOnly: true)
+} catch {
+    logger.critical("cannot open the endpoint store", metadata: ["error": "\(error)"])
+    exit(1)
+}
+let signer = SignerService(configuration: configuration, directory: store, logger: logger)
+let ops = OpsServer.application(port: configuration.opsPort, logger: logger) { signer.isReady }
+let group = ServiceGroup(
+    configuration: .init(services: [.init(service: signer), .init(service: ops)],
+                         gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+do {
+    try await group.run()
+} catch {
+    logger.critical("herald-signer stopped", metadata: ["error": "\(error)"])
+    exit(1)
+}

@@ -1,0 +1,43 @@
+import HeraldService
+
+/// herald-signer's settings, read from the environment once at startup.
+///
+/// Keys (defaults in parentheses):
+/// - `HERALD_AMQP_URL` (`amqp://guest:guest@127.0.0.1:5672/`): the broker.
+/// - `HERALD_DATABASE_PATH` (`./herald.sqlite`): the endpoint store, opened read-only.
+/// - `HERALD_OPS_PORT` (`9091`; `0` picks a free port): /healthz, /readyz, /metrics.
+/// - `HERALD_SIGNER_PREFETCH` (`256`): unacknowledged deliveries per input queue; also how many
+///   inputs are processed concurrently.
+/// - `HERALD_SIGNER_STORE_BACKOFF` (`1s`): how long to wait before handing an input back when the
+///   store (or the broker, for publishes) fails, so an outage is not a hot requeue loop.
+/// - `HERALD_LOG_LEVEL`, `HERALD_LOG_FORMAT`: see `Observability`.
+public struct SignerConfiguration: Sendable, Hashable {
+    public var amqpURL: String
+    public var databasePath: String
+    public var opsPort: Int
+    public var prefetch: Int
+    public var failureBackoff: Duration
+    /// The AMQP connection name shown in the management UI.
+    public var connectionName: String
+
+    public init(amqpURL: String = "amqp://guest:guest@127.0.0.1:5672/", databasePath: String = "./herald.sqlite",
+                opsPort: Int = 9091, prefetch: Int = 256, failureBackoff: Duration = .seconds(1),
+                connectionName: String = "herald-signer") {
+        self.amqpURL = amqpURL
+        self.databasePath = databasePath
+        self.opsPort = opsPort
+        self.prefetch = prefetch
+        self.failureBackoff = failureBackoff
+        self.connectionName = connectionName
+    }
+
+    /// Reads the keys above; an invalid value throws naming its key.
+    public init(environment: ServiceEnvironment) throws(ConfigurationError) {
+        self.init(
+            amqpURL: environment.string("HERALD_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/"),
+            databasePath: environment.string("HERALD_DATABASE_PATH", default: "./herald.sqlite"),
+            opsPort: try environment.integer("HERALD_OPS_PORT", default: 9091, range: 0...65_535),
+            prefetch: try environment.integer("HERALD_SIGNER_PREFETCH", default: 256, range: 1...65_535),
+            failureBackoff: try environment.duration("HERALD_SIGNER_STORE_BACKOFF", default: .seconds(1)))
+    }
+}

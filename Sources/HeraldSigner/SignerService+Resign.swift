@@ -1,0 +1,88 @@
+import AMQP
+import Foundation
+import HeraldCore
+import HeraldSigning
+import Logging
+
+extension SignerService {
+    /// A job back from a delay tier, or replayed: re-render and re-sign it with the endpoint's
+    /// current URL, secrets and policy and a fresh timestamp/nonce, keeping its attempt number.
+    func handleJob(_ delivery: AMQPDelivery, connection: AMQPConnection) async {
+        let job: DeliveryJob
+        do {
+            job = try DeliveryJob.wireDecoded(delivery.body)
+        } catch {
+            await deadLetter(delivery, .init(reason: "invalid-job", error: error.description), connection: connection)
+            return
+        }
+        let metadata: Logger.Metadata = ["event.id": "\(job.event.id)", "endpoint.id": "\(job.endpointId)"]
+        let now = Timestamp.now()
+
+        // Not due yet (a wait longer than the longest tier): park it again, attempt unchanged.
+        if let notBefore = job.notBefore, notBefore > now {
+            let wait = Double(notBefore.millisecondsSinceEpoch - now.millisecondsSinceEpoch) / 1000
+            let tier = DelayTier.atLeast(seconds: wait)
+            if await publishThenAck([SignerPublications.park(job, in: tier)], for: delivery, connection: connection,
+                                    metadata: metadata) {
+                statistics.parked()
+            }
+            return
+        }
+
+        let endpoint: Endpoint?
+        do {
+            if CallbackEndpoint.isCallback(job.endpointId) {
+                endpoint = try await cache.entry(account: job.event.account).map {
+                    CallbackEndpoint.endpoint(for: $0.account, url: job.event.callbackUrl ?? job.url)
+                }
+            } else {
+                endpoint = try await cache.endpoint(id: job.endpointId, account: job.event.account)
+            }
+        } catch {
+            await storeUnavailable(delivery, error: error, metadata: metadata)
+            return
+        }
+
+        guard let endpoint else {
+            // Deleted (or its account is): nothing to deliver to; the log says why it stopped.
+            let record = AttemptRecord(eventId: job.event.id, endpointId: job.endpointId, attempt: job.attempt, at: now,
+                                       outcome: .dropped, latencyMs: 0, error: "endpoint deleted", url: job.url)
+            if await publishThenAck([SignerPublications.attempt(record)], for: delivery, connection: connection,
+                                    metadata: metadata) {
+                statistics.dropped()
+                logger.info("retry dropped: endpoint deleted", metadata: metadata)
+            }
+            return
+        }
+        if case .disabled(let reason, _) = endpoint.state {
+            await deadLetter(delivery, .init(reason: "endpoint-disabled", error: "endpoint disabled: \(reason)",
+                                             eventId: job.event.id, eventType: job.event.type, account: job.event.account,
+                                             endpointId: job.endpointId, attempts: job.attempt - 1),
+                             connection: connection)
+            return
+        }
+
+        var signing = job.event
+        if !CallbackEndpoint.isCallback(job.endpointId) { signing.callbackUrl = nil }
+        var fresh: DeliveryJob
+        do {
+            fresh = try Signer.sign(signing, for: endpoint, retrying: job, now: now)
+        } catch {
+            await deadLetter(delivery, .init(reason: "signing-failed", error: error.description, eventId: job.event.id,
+                                             eventType: job.event.type, account: job.event.account,
+                                             endpointId: job.endpointId, attempts: job.attempt - 1),
+                             connection: connection)
+            return
+        }
+        // The worker already counted this attempt when it scheduled the retry; a replay keeps
+        // its number too. The policy is the endpoint's current one; the wait is over.
+        fresh.attempt = job.attempt
+        fresh.policy = Signer.policy(for: endpoint)
+        fresh.notBefore = nil
+        fresh.event = job.event
+        if await publishThenAck([SignerPublications.delivery(fresh)], for: delivery, connection: connection,
+                                metadata: metadata) {
+            statistics.signed(profiles: [fresh.profile])
+        }
+    }
+}
