@@ -97,6 +97,7 @@ let package = Package(
         // Benchmarks (not tests): see BENCHMARKS.md.
         .executableTarget(name: "amqp-bench", dependencies: ["AMQP"], path: "Benchmarks/amqp-bench"),
         .executableTarget(name: "signing-bench", dependencies: ["HeraldSigning"], path: "Benchmarks/signing-bench"),
+        .executableTarget(name: "signer-bench", dependencies: ["HeraldSigner"], path: "Benchmarks/signer", exclude: ["run.sh"]),
 
         // Shared helpers for tests that need a real broker (the node started by scripts/test.sh).
         .target(name: "HeraldTestSupport", dependencies: ["AMQP"], path: "Tests/HeraldTestSupport"),
