@@ -595,8 +595,12 @@ for (where, service), env in sorted(envs.items()):
     # Never reach a real local broker: keep the URL's form, point it at a closed port.
     env["HERALD_AMQP_URL"] = re.sub(r"@127\.0\.0\.1:5672/", "@127.0.0.1:1/", env.get("HERALD_AMQP_URL", ""))
     full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
+    binary = os.path.join(bindir, f"herald-{service}")
+    if not os.access(binary, os.X_OK):
+        bad(f"settings: {binary} is missing or not executable")
+        continue
     log = open(os.path.join(work, f"{where}-{service}.log"), "w+")
-    process = subprocess.Popen([os.path.join(bindir, f"herald-{service}")], env=full, stdout=log, stderr=log,
+    process = subprocess.Popen([binary], env=full, stdout=log, stderr=log,
                                cwd=work, start_new_session=True)
     running.append((where, service, process, log, len(env)))
 time.sleep(3)
