@@ -98,6 +98,7 @@ let package = Package(
         .executableTarget(name: "amqp-bench", dependencies: ["AMQP"], path: "Benchmarks/amqp-bench"),
         .executableTarget(name: "signing-bench", dependencies: ["HeraldSigning"], path: "Benchmarks/signing-bench"),
         .executableTarget(name: "signer-bench", dependencies: ["HeraldSigner"], path: "Benchmarks/signer", exclude: ["run.sh"]),
+        .executableTarget(name: "worker-bench", dependencies: ["AMQP", "HeraldCore", "HeraldTopology"], path: "Benchmarks/worker", exclude: ["run.sh"]),
 
         // Shared helpers for tests that need a real broker (the node started by scripts/test.sh).
         .target(name: "HeraldTestSupport", dependencies: ["AMQP"], path: "Tests/HeraldTestSupport"),
@@ -109,7 +110,7 @@ let package = Package(
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore"]),
         .testTarget(name: "HeraldIngestTests", dependencies: ["HeraldIngest", "HeraldTestSupport"]),
         .testTarget(name: "HeraldSignerTests", dependencies: ["HeraldSigner", "HeraldTestSupport"]),
-        .testTarget(name: "HeraldWorkerTests", dependencies: ["HeraldWorker", "HeraldTestSupport"]),
+        .testTarget(name: "HeraldWorkerTests", dependencies: ["HeraldWorker", "HeraldSigning", "HeraldTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "HeraldCtlTests", dependencies: ["HeraldCtl", "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
