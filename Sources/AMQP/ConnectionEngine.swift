@@ -33,6 +33,8 @@ final class ConnectionEngine {
     /// Bumped whenever a channel is (re)opened, so settlements for an older incarnation are dropped.
     private var incarnations: [UInt16: UInt64] = [:]
     private var incarnationCounter: UInt64 = 0
+    /// In-order acks taken in one pass, sent as one `basic.ack(multiple)` at its end.
+    private var acks = AckCoalescer()
 
     private var reconnectDelay: Duration
     private var nextReconnect = ContinuousClock.now
@@ -42,6 +44,8 @@ final class ConnectionEngine {
     /// The header carrying a mandatory publish's sequence number, so that a `basic.return` (which
     /// has no delivery tag) can be matched to the publish it refers to.
     static let sequenceHeader = "herald-publish-seq"
+    /// Frames read per pass before queued commands get their turn (see `readAvailableFrames`).
+    static let framesPerPass = 32
 
     init(core: ConnectionCore) {
         self.core = core
@@ -60,6 +64,7 @@ final class ConnectionEngine {
     func run() {
         while closeContinuation == nil {
             for command in core.takeCommands() { execute(command) }
+            sendDeferredAcks()
             guard closeContinuation == nil else { break }
             if session == nil { reconnectIfDue() }
             if let session {
@@ -74,6 +79,8 @@ final class ConnectionEngine {
     // MARK: - Commands
 
     private func execute(_ command: Command) {
+        // Anything but a settlement sees the acks taken before it already sent.
+        if case .settle = command {} else { sendDeferredAcks() }
         switch command {
         case .publish(let batch):
             for index in batch.publications.indices {
@@ -86,6 +93,7 @@ final class ConnectionEngine {
             }
         case .settle(let channel, let incarnation, let tag, let settlement):
             guard let session, incarnations[channel] == incarnation else { return }
+            if acks.settle(tag: tag, isAck: settlement == .ack, channel: channel, incarnation: incarnation) { return }
             settle(tag: tag, settlement, channel: channel, on: session)
         case .declare(let requested, let continuation):
             continuation.resume(with: withSession { session throws(Session.Failure) in
@@ -308,12 +316,31 @@ final class ConnectionEngine {
         }
     }
 
+    /// Sends the acks `AckCoalescer` deferred, unless their channel was reopened meanwhile.
+    private func sendDeferredAcks() {
+        for ack in acks.takeDeferred() {
+            guard let session, incarnations[ack.channel] == ack.incarnation else { continue }
+            let status = amqp_basic_ack(session.handle, ack.channel, ack.tag, ack.multiple ? 1 : 0)
+            do throws(Session.Failure) {
+                try session.checkStatus(status, context: "acknowledging deliveries")
+            } catch {
+                handle(error)
+            }
+        }
+    }
+
     // MARK: - Reading frames
 
-    /// Reads and handles every frame that is ready, without blocking.
+    /// Reads and handles the frames that are ready, without blocking.
+    ///
+    /// At most `framesPerPass` per call: the run loop then takes queued commands (acks above
+    /// all) before reading on, so that under a steady stream of deliveries acks go out while
+    /// the broker is still sending, instead of after the whole prefetch window was read.
     private func readAvailableFrames(_ session: Session) {
         var zero = timeval(tv_sec: 0, tv_usec: 0)
-        while self.session === session {
+        var budget = Self.framesPerPass
+        while self.session === session, budget > 0 {
+            budget -= 1
             var frame = amqp_frame_t()
             let status = amqp_simple_wait_frame_noblock(session.handle, &frame, &zero)
             if status == AMQP_STATUS_TIMEOUT.rawValue { break }
