@@ -18,7 +18,7 @@ struct FairnessAndCrashTests {
         var delivered: [AttemptRecord] = []
         let deadline = ContinuousClock.now + .seconds(30)
         while delivered.count < count, ContinuousClock.now < deadline {
-            for r in try await h.attempts(count: 1, timeout: .milliseconds(200)) where ids.contains(r.eventId) && r.outcome == .delivered {
+            for r in try await h.attempts(count: count - delivered.count, timeout: .milliseconds(100)) where ids.contains(r.eventId) && r.outcome == .delivered {
                 delivered.append(r)
             }
         }
@@ -31,6 +31,7 @@ struct FairnessAndCrashTests {
         let healthy = try await TestReceiver.start()
         let hanging = try await TestReceiver.start()
         let h = try await WorkerHarness.start { $0.perEndpoint = 8; $0.concurrency = 64 }
+        _ = try await deliverHealthy(h, to: healthy, count: 12)  // warm up: connections, caches
         let baseline = try await deliverHealthy(h, to: healthy, count: 60)
         #expect(baseline.records.count == 60, "baseline delivered \(baseline.records.count) of 60")
         // 40 jobs to an endpoint that hangs for the whole 2 s timeout, then the same healthy load.
