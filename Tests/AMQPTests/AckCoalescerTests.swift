@@ -4,94 +4,106 @@ import HeraldTestSupport
 @testable import AMQP
 
 /// The rules that make `basic.ack(multiple)` safe: only in-order runs are deferred.
+// `#expect` cannot call a mutating method, so each settlement's answer goes through a variable.
 @Suite("Ack coalescing")
 struct AckCoalescerTests {
     @Test("an in-order run of acks becomes one multiple ack for its highest tag")
     func inOrderRun() {
         var acks = AckCoalescer()
+        var deferred = false
+        var sent: [AckCoalescer.Ack] = []
         for tag in UInt64(1)...5 {
-            let deferred393 = acks.settle(tag: tag, isAck: true, channel: 3, incarnation: 7)
-            #expect(deferred393, "ack \(tag) should be deferred")
+            deferred = acks.settle(tag: tag, isAck: true, channel: 3, incarnation: 7)
+            #expect(deferred, "ack \(tag) should be deferred")
         }
-        let sent562 = acks.takeDeferred()
-        #expect(sent562 == [.init(channel: 3, incarnation: 7, tag: 5, multiple: true)])
-        let sent662 = acks.takeDeferred()
-        #expect(sent662 == [], "deferred acks are handed out once")
+        sent = acks.takeDeferred()
+        #expect(sent == [.init(channel: 3, incarnation: 7, tag: 5, multiple: true)])
+        sent = acks.takeDeferred()
+        #expect(sent == [], "deferred acks are handed out once")
     }
 
     @Test("a single deferred ack is sent without multiple")
     func singleAck() {
         var acks = AckCoalescer()
-        let deferred824 = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred824)
-        let sent982 = acks.takeDeferred()
-        #expect(sent982 == [.init(channel: 3, incarnation: 1, tag: 1, multiple: false)])
+        var deferred = false
+        var sent: [AckCoalescer.Ack] = []
+        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
+        #expect(deferred)
+        sent = acks.takeDeferred()
+        #expect(sent == [.init(channel: 3, incarnation: 1, tag: 1, multiple: false)])
     }
 
     @Test("an ack past an unsettled delivery is sent on its own, and the run resumes once the gap is settled")
     func gap() {
         var acks = AckCoalescer()
-        let deferred1172 = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred1172)
-        let sent1370 = acks.takeDeferred()
-        #expect(sent1370 == [.init(channel: 3, incarnation: 1, tag: 1, multiple: false)])
+        var deferred = false
+        var sent: [AckCoalescer.Ack] = []
+        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
+        #expect(deferred)
+        sent = acks.takeDeferred()
+        #expect(sent == [.init(channel: 3, incarnation: 1, tag: 1, multiple: false)])
         // Tag 2 is still in the application's hands: 3 and 4 must not be acked with multiple.
-        let deferred1446 = acks.settle(tag: 3, isAck: true, channel: 3, incarnation: 1)
-        #expect(!deferred1446)
-        let deferred1525 = acks.settle(tag: 4, isAck: true, channel: 3, incarnation: 1)
-        #expect(!deferred1525)
-        let sent1804 = acks.takeDeferred()
-        #expect(sent1804 == [])
+        deferred = acks.settle(tag: 3, isAck: true, channel: 3, incarnation: 1)
+        #expect(!deferred)
+        deferred = acks.settle(tag: 4, isAck: true, channel: 3, incarnation: 1)
+        #expect(!deferred)
+        sent = acks.takeDeferred()
+        #expect(sent == [])
         // 2 is acked: it closes the gap; 5 continues the run.
-        let deferred1710 = acks.settle(tag: 2, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred1710)
-        let deferred1788 = acks.settle(tag: 5, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred1788)
-        let sent2146 = acks.takeDeferred()
-        #expect(sent2146 == [.init(channel: 3, incarnation: 1, tag: 5, multiple: true)])
+        deferred = acks.settle(tag: 2, isAck: true, channel: 3, incarnation: 1)
+        #expect(deferred)
+        deferred = acks.settle(tag: 5, isAck: true, channel: 3, incarnation: 1)
+        #expect(deferred)
+        sent = acks.takeDeferred()
+        #expect(sent == [.init(channel: 3, incarnation: 1, tag: 5, multiple: true)])
     }
 
     @Test("nacks and rejects are sent at once but let later acks coalesce over them")
     func nacks() {
         var acks = AckCoalescer()
-        let deferred2112 = acks.settle(tag: 1, isAck: true, channel: 4, incarnation: 1)
-        #expect(deferred2112)
-        let deferred2190 = acks.settle(tag: 2, isAck: false, channel: 4, incarnation: 1)
-        #expect(!deferred2190)
-        let deferred2270 = acks.settle(tag: 3, isAck: true, channel: 4, incarnation: 1)
-        #expect(deferred2270)
-        let sent2748 = acks.takeDeferred()
-        #expect(sent2748 == [.init(channel: 4, incarnation: 1, tag: 3, multiple: true)])
+        var deferred = false
+        var sent: [AckCoalescer.Ack] = []
+        deferred = acks.settle(tag: 1, isAck: true, channel: 4, incarnation: 1)
+        #expect(deferred)
+        deferred = acks.settle(tag: 2, isAck: false, channel: 4, incarnation: 1)
+        #expect(!deferred)
+        deferred = acks.settle(tag: 3, isAck: true, channel: 4, incarnation: 1)
+        #expect(deferred)
+        sent = acks.takeDeferred()
+        #expect(sent == [.init(channel: 4, incarnation: 1, tag: 3, multiple: true)])
         // A nack as the last settlement of a pass leaves nothing to send.
-        let deferred2523 = acks.settle(tag: 4, isAck: false, channel: 4, incarnation: 1)
-        #expect(!deferred2523)
-        let sent3043 = acks.takeDeferred()
-        #expect(sent3043 == [])
+        deferred = acks.settle(tag: 4, isAck: false, channel: 4, incarnation: 1)
+        #expect(!deferred)
+        sent = acks.takeDeferred()
+        #expect(sent == [])
     }
 
     @Test("a new channel incarnation starts counting tags from 1 again")
     func incarnation() {
         var acks = AckCoalescer()
-        let deferred2785 = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred2785)
-        let deferred2863 = acks.settle(tag: 2, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred2863)
+        var deferred = false
+        var sent: [AckCoalescer.Ack] = []
+        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
+        #expect(deferred)
+        deferred = acks.settle(tag: 2, isAck: true, channel: 3, incarnation: 1)
+        #expect(deferred)
         _ = acks.takeDeferred()
-        let deferred2973 = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 2)
-        #expect(deferred2973)
-        let sent3611 = acks.takeDeferred()
-        #expect(sent3611 == [.init(channel: 3, incarnation: 2, tag: 1, multiple: false)])
+        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 2)
+        #expect(deferred)
+        sent = acks.takeDeferred()
+        #expect(sent == [.init(channel: 3, incarnation: 2, tag: 1, multiple: false)])
     }
 
     @Test("channels are tracked apart")
     func channels() {
         var acks = AckCoalescer()
-        let deferred3255 = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred3255)
-        let deferred3333 = acks.settle(tag: 1, isAck: true, channel: 4, incarnation: 2)
-        #expect(deferred3333)
-        let deferred3411 = acks.settle(tag: 2, isAck: true, channel: 4, incarnation: 2)
-        #expect(deferred3411)
+        var deferred = false
+        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
+        #expect(deferred)
+        deferred = acks.settle(tag: 1, isAck: true, channel: 4, incarnation: 2)
+        #expect(deferred)
+        deferred = acks.settle(tag: 2, isAck: true, channel: 4, incarnation: 2)
+        #expect(deferred)
         let sent = acks.takeDeferred().sorted { $0.channel < $1.channel }
         #expect(sent == [.init(channel: 3, incarnation: 1, tag: 1, multiple: false),
                          .init(channel: 4, incarnation: 2, tag: 2, multiple: true)])
@@ -100,15 +112,17 @@ struct AckCoalescerTests {
     @Test("a delivery left unsettled for long turns coalescing off instead of growing memory")
     func boundedMemory() {
         var acks = AckCoalescer()
+        var deferred = false
+        var sent: [AckCoalescer.Ack] = []
         // Tag 1 is never settled.
         for tag in UInt64(2)...UInt64(AckCoalescer.maxAhead + 2) {
-            let deferred3998 = acks.settle(tag: tag, isAck: true, channel: 3, incarnation: 1)
-            #expect(!deferred3998)
+            deferred = acks.settle(tag: tag, isAck: true, channel: 3, incarnation: 1)
+            #expect(!deferred)
         }
-        let deferred4093 = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
-        #expect(!deferred4093, "after the cap every ack goes out alone")
-        let sent4978 = acks.takeDeferred()
-        #expect(sent4978 == [])
+        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
+        #expect(!deferred, "after the cap every ack goes out alone")
+        sent = acks.takeDeferred()
+        #expect(sent == [])
     }
 }
 
