@@ -1,1 +1,23 @@
-print("herald-ingest: not built yet")
+// herald-ingest: the HTTP API, the endpoint store and the delivery log. See IngestConfiguration.
+import Foundation
+import HeraldIngest
+import HeraldService
+import Logging
+
+let configuration: IngestConfiguration
+do {
+    let environment = try ServiceEnvironment()
+    configuration = try IngestConfiguration(environment: environment)
+    try Observability.bootstrap(service: "herald-ingest", environment: environment)
+} catch {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    exit(2)
+}
+let logger = Logger(label: "herald.ingest")
+do {
+    let service = try IngestService(configuration: configuration, logger: logger)
+    try await service.run { port in logger.info("herald-ingest listening", metadata: ["http.port": "\(port)"]) }
+} catch {
+    logger.critical("herald-ingest failed", metadata: ["error": "\(error)"])
+    exit(1)
+}

@@ -1,0 +1,130 @@
+import HeraldCore
+
+/// Typed access to a request body's fields; every failure is a `Problem` naming the field path
+/// and the rule, and unknown fields are refused so typos do not pass silently.
+struct FieldReader {
+    let object: JSONObject
+    let path: String
+
+    init(_ object: JSONObject, path: String = "") {
+        self.object = object
+        self.path = path
+    }
+
+    func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    func value(_ key: String) -> JSONValue? {
+        guard let v = object[key], !v.isNull else { return nil }
+        return v
+    }
+
+    func allowOnly(_ keys: Set<String>) throws(Problem) {
+        for k in object.keys where !keys.contains(k) {
+            throw Problem.invalid(name(k), rule: "known field", "'\(name(k))' is not a field of this request")
+        }
+    }
+
+    func optionalString(_ key: String, maxLength: Int = 1_024) throws(Problem) -> String? {
+        guard let v = value(key) else { return nil }
+        guard let s = v.stringValue else { throw .wrongType(name(key), expected: "string", got: v) }
+        guard s.utf8.count <= maxLength else {
+            throw .invalid(name(key), rule: "max \(maxLength) bytes", "'\(name(key))' is longer than \(maxLength) bytes")
+        }
+        return s
+    }
+
+    func string(_ key: String, maxLength: Int = 1_024) throws(Problem) -> String {
+        guard let s = try optionalString(key, maxLength: maxLength) else { throw .missing(name(key)) }
+        guard !s.isEmpty else { throw .invalid(name(key), rule: "non-empty", "'\(name(key))' must not be empty") }
+        return s
+    }
+
+    func optionalInt(_ key: String, range: ClosedRange<Int>) throws(Problem) -> Int? {
+        guard let v = value(key) else { return nil }
+        guard let n = v.intValue else { throw .wrongType(name(key), expected: "integer", got: v) }
+        guard range.contains(n) else {
+            throw .invalid(name(key), rule: "range \(range.lowerBound)...\(range.upperBound)",
+                           "'\(name(key))' must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return n
+    }
+
+    func optionalBool(_ key: String) throws(Problem) -> Bool? {
+        guard let v = value(key) else { return nil }
+        guard let b = v.boolValue else { throw .wrongType(name(key), expected: "boolean", got: v) }
+        return b
+    }
+
+    func optionalObject(_ key: String) throws(Problem) -> JSONObject? {
+        guard let v = value(key) else { return nil }
+        guard let o = v.objectValue else { throw .wrongType(name(key), expected: "object", got: v) }
+        return o
+    }
+
+    func optionalStrings(_ key: String, maxCount: Int = 100) throws(Problem) -> [String]? {
+        guard let v = value(key) else { return nil }
+        guard let items = v.arrayValue else { throw .wrongType(name(key), expected: "array", got: v) }
+        guard items.count <= maxCount else {
+            throw .invalid(name(key), rule: "max \(maxCount) items", "'\(name(key))' has more than \(maxCount) items")
+        }
+        var out: [String] = []
+        for (i, item) in items.enumerated() {
+            guard let s = item.stringValue, !s.isEmpty, s.utf8.count <= 256 else {
+                throw .wrongType("\(name(key))[\(i)]", expected: "non-empty string", got: item)
+            }
+            out.append(s)
+        }
+        return out
+    }
+
+    func optionalTime(_ key: String) throws(Problem) -> Timestamp? {
+        guard let s = try optionalString(key, maxLength: 64) else { return nil }
+        guard let t = Timestamp(iso8601: s) else {
+            throw .invalid(name(key), rule: "RFC 3339 date-time", "'\(s)' is not an RFC 3339 time (2026-06-20T05:51:00Z)")
+        }
+        return t
+    }
+}
+
+/// Request validation rules shared by the routes.
+enum Rules {
+    static let eventTypePattern = "[a-z0-9_]+(\\.[a-z0-9_]+)*"
+
+    /// `message.delivered`: dotted lowercase words (also the AMQP routing key).
+    static func eventType(_ type: String, field: String) throws(Problem) {
+        let words = type.split(separator: ".", omittingEmptySubsequences: false)
+        let ok = type.utf8.count <= 200 && !words.isEmpty && words.allSatisfy { w in
+            !w.isEmpty && w.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+        }
+        guard ok else {
+            throw Problem.invalid(field, rule: "pattern \(eventTypePattern)", "'\(type)' is not a dotted lowercase event type")
+        }
+    }
+
+    /// Ids chosen by clients (event ids, endpoint ids, account ids, idempotency keys).
+    static func identifier(_ id: String, field: String) throws(Problem) {
+        let ok = !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { b in
+            (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 95 || b == 45 || b == 46 || b == 58
+        }
+        guard ok else {
+            throw Problem.invalid(field, rule: "pattern [A-Za-z0-9_.:-]{1,128}", "'\(id)' is not a valid identifier")
+        }
+    }
+
+    /// Endpoint and callback URLs: absolute http(s), a host, no credentials, no fragment.
+    static func url(_ text: String, field: String) throws(Problem) {
+        let lower = text.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else {
+            throw Problem.invalid(field, rule: "http(s) URL", "'\(field)' must be an http:// or https:// URL")
+        }
+        let afterScheme = text[text.index(text.firstIndex(of: ":")!, offsetBy: 3)...]
+        let authority = afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.contains("@") else {
+            throw Problem.invalid(field, rule: "no credentials", "'\(field)' must not carry user:password credentials")
+        }
+        guard !authority.isEmpty, !authority.hasPrefix(":"), !text.contains("#"),
+              !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7f }) else {
+            throw Problem.invalid(field, rule: "http(s) URL", "'\(field)' is not a valid absolute URL")
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import AMQP
+import HeraldCore
+import HeraldStore
+import HTTPTypes
+import Hummingbird
+
+extension IngestAPI {
+    static let maxBatch = 1_000
+    static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
+    static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
+
+    /// `POST /v1/events`: one event object, `{"events":[…]}` or a bare array of up to 1,000.
+    func postEvents(_ request: Request) async throws -> Response {
+        let caller = try await authenticate(request)
+        let queryAccount = request.uri.queryParameters.get("account")
+        return try await idempotent(request, caller: caller, accountHint: queryAccount) {
+            let body = try await jsonBody(request)
+            let items: [JSONValue]
+            let isBatch: Bool
+            if let array = body.arrayValue {
+                items = array
+                isBatch = true
+            } else if let object = body.objectValue, object.keys.contains("events") {
+                let r = FieldReader(object)
+                try r.allowOnly(["events"])
+                guard let array = object["events"]?.arrayValue else {
+                    throw Problem.wrongType("events", expected: "array", got: object["events"] ?? .null)
+                }
+                items = array
+                isBatch = true
+            } else if body.objectValue != nil {
+                items = [body]
+                isBatch = false
+            } else {
+                throw Problem.wrongType("body", expected: "object or array", got: body)
+            }
+            guard !items.isEmpty else { throw Problem.invalid("events", rule: "min 1 item", "the batch is empty") }
+            guard items.count <= Self.maxBatch else {
+                throw Problem.invalid("events", rule: "max \(Self.maxBatch) items",
+                                      "a batch holds at most \(Self.maxBatch) events (got \(items.count))")
+            }
+            let now = Timestamp.now()
+            var events: [Event] = []
+            events.reserveCapacity(items.count)
+            for (i, item) in items.enumerated() {
+                let path = isBatch ? "events[\(i)]" : ""
+                guard let object = item.objectValue else {
+                    throw Problem.wrongType(path.isEmpty ? "body" : path, expected: "object", got: item)
+                }
+                events.append(try await parseEvent(object, path: path, caller: caller, queryAccount: queryAccount, now: now))
+            }
+            let ids = try await accept(events, now: now)
+            let out: JSONValue = isBatch ? ["ids": .array(ids.map(JSONValue.string))] : ["id": .string(ids[0])]
+            return (.accepted, out)
+        }
+    }
+
+    /// `POST /v1/messages/{messageId}/status`: a status change, published as `message.<status>`.
+    func postStatus(_ request: Request, messageId: String) async throws -> Response {
+        let caller = try await authenticate(request)
+        let queryAccount = request.uri.queryParameters.get("account")
+        return try await idempotent(request, caller: caller, accountHint: queryAccount) {
+            guard !messageId.isEmpty, messageId.utf8.count <= 256 else {
+                throw Problem.invalid("messageId", rule: "1...256 bytes", "the message id in the path is empty or too long")
+            }
+            let body = try await jsonObjectBody(request)
+            let r = FieldReader(body)
+            try r.allowOnly(["status", "recipient", "channel", "occurredAt", "reason", "eventId", "data", "callbackUrl", "account"])
+            let rawStatus = try r.string("status", maxLength: 64)
+            guard let status = MessageStatus(rawValue: rawStatus) else {
+                throw Problem.invalid("status", rule: "pattern [A-Za-z0-9_]{1,64}", "'\(rawStatus)' is not a status word")
+            }
+            let account = try await actingAccount(caller, named: try r.optionalString("account", maxLength: 128) ?? queryAccount)
+            let eventId = try r.optionalString("eventId", maxLength: 128)
+            if let eventId { try Rules.identifier(eventId, field: "eventId") }
+            let callbackUrl = try r.optionalString("callbackUrl", maxLength: 2_048)
+            if let callbackUrl { try Rules.url(callbackUrl, field: "callbackUrl") }
+            let now = Timestamp.now()
+            let change = StatusChange(
+                account: account, messageId: messageId, status: status, recipient: try r.string("recipient", maxLength: 256),
+                channel: try r.optionalString("channel", maxLength: 32) ?? "sms", occurredAt: try r.optionalTime("occurredAt") ?? now,
+                reason: try r.optionalString("reason", maxLength: 1_024), eventId: eventId,
+                extra: try r.optionalObject("data") ?? JSONObject())
+            var event = change.event()
+            event.callbackUrl = callbackUrl
+            let ids = try await accept([event], now: now)
+            return (.accepted, ["id": .string(ids[0]), "type": .string(event.type)])
+        }
+    }
+
+    func parseEvent(_ object: JSONObject, path: String, caller: Caller, queryAccount: String?, now: Timestamp) async throws -> Event {
+        let r = FieldReader(object, path: path)
+        try r.allowOnly(["id", "type", "occurredAt", "data", "callbackUrl", "account"])
+        let type = try r.string("type", maxLength: 200)
+        try Rules.eventType(type, field: r.name("type"))
+        let id = try r.optionalString("id", maxLength: 128)
+        if let id { try Rules.identifier(id, field: r.name("id")) }
+        let callbackUrl = try r.optionalString("callbackUrl", maxLength: 2_048)
+        if let callbackUrl { try Rules.url(callbackUrl, field: r.name("callbackUrl")) }
+        let account = try await actingAccount(caller, named: try r.optionalString("account", maxLength: 128) ?? queryAccount,
+                                              field: r.name("account"))
+        return Event(id: id ?? Event.newID(), type: type, account: account, occurredAt: try r.optionalTime("occurredAt") ?? now,
+                     data: try r.optionalObject("data") ?? JSONObject(), callbackUrl: callbackUrl)
+    }
+
+    /// Publishes the events not seen within the window, waits for the confirms, records them.
+    /// Returns every event's id in request order (duplicates included: the original answer).
+    func accept(_ events: [Event], now: Timestamp) async throws -> [String] {
+        let since = now.adding(seconds: -Double(configuration.idempotencyWindowSeconds))
+        var fresh: [Event] = []
+        var seen = Set<String>()
+        for (account, group) in Dictionary(grouping: events, by: \.account) {
+            let existing = try await store.existingEvents(account: account, ids: group.map(\.id), since: since)
+            for e in group where !existing.contains(e.id) && seen.insert(account + "\u{0}" + e.id).inserted {
+                fresh.append(e)
+            }
+        }
+        duplicates.increment(by: Int64(events.count - fresh.count))
+        if !fresh.isEmpty {
+            do {
+                try await broker.publish(fresh.map(Publications.event))
+            } catch {
+                throw Problem.unavailable(error.reason + "; nothing was accepted, retry later")
+            }
+            try await store.recordEvents(fresh, receivedAt: now)
+            accepted.increment(by: Int64(fresh.count))
+        }
+        return events.map(\.id)
+    }
+
+    /// Answers a repeated `Idempotency-Key` with the stored response; stores a new success.
+    func idempotent(_ request: Request, caller: Caller, accountHint: String?,
+                    _ body: () async throws -> (HTTPResponse.Status, JSONValue)) async throws -> Response {
+        guard let key = request.headers[Self.idempotencyKeyHeader] else {
+            let (status, value) = try await body()
+            return Self.json(status, value)
+        }
+        guard !key.isEmpty, key.utf8.count <= 200, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+            throw Problem.invalid("Idempotency-Key", rule: "1...200 visible ASCII characters", "the Idempotency-Key header is invalid")
+        }
+        let scope: String
+        switch caller {
+        case .account(let a): scope = a.id
+        case .admin: scope = "admin:" + (accountHint ?? "")
+        }
+        // The key is scoped to the route too: the same key on another route is another request.
+        let scopedKey = request.uri.path + " " + key
+        let since = Timestamp.now().adding(seconds: -Double(configuration.idempotencyWindowSeconds))
+        if let stored = try await store.idempotentResponse(account: scope, key: scopedKey, since: since) {
+            return Response(status: .init(code: stored.status),
+                            headers: [.contentType: "application/json", Self.replayedHeader: "true"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+        }
+        let (status, value) = try await body()
+        let bytes = value.serialized()
+        try await store.storeIdempotentResponse(account: scope, key: scopedKey,
+                                                response: StoredResponse(status: Int(status.code), body: bytes), now: .now())
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

@@ -1,0 +1,64 @@
+import HeraldService
+
+/// herald-ingest's settings, read from the environment.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `HERALD_AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672/` | broker |
+/// | `HERALD_DATABASE_PATH` | `./herald.sqlite` | SQLite file (WAL; the signer opens it read-only) |
+/// | `HERALD_INGEST_HOST` | `127.0.0.1` | address the API binds |
+/// | `HERALD_INGEST_PORT` | `8080` | API port (0 picks a free one); `/healthz` `/readyz` `/metrics` are served there too |
+/// | `HERALD_ADMIN_KEY` | none | bearer key for `POST /v1/accounts` and cross-account reads; admin routes answer 403 without it |
+/// | `HERALD_MAX_BODY_BYTES` | `262144` | larger request bodies get 413 |
+/// | `HERALD_PUBLISH_TIMEOUT` | `5s` | longest wait for the broker's confirm before answering 503 |
+/// | `HERALD_IDEMPOTENCY_WINDOW` | `24h` | how long an event id or `Idempotency-Key` is remembered |
+/// | `HERALD_ENDPOINT_DISABLE_AFTER` | `5d` | an endpoint failing this long is disabled |
+/// | `HERALD_ROTATION_GRACE` | `24h` | default grace period of `rotate-secret` |
+/// | `HERALD_LOG_LEVEL`, `HERALD_LOG_FORMAT` | `info`, `text` | see `Observability` |
+public struct IngestConfiguration: Sendable {
+    public var amqpURL: String
+    public var databasePath: String
+    public var host: String
+    public var port: Int
+    public var adminKey: String?
+    public var maxBodyBytes: Int
+    public var publishTimeout: Duration
+    public var idempotencyWindowSeconds: Int
+    public var disableAfterSeconds: Int
+    public var rotationGraceSeconds: Int
+
+    public init(amqpURL: String = "amqp://guest:guest@127.0.0.1:5672/", databasePath: String = "./herald.sqlite",
+                host: String = "127.0.0.1", port: Int = 8080, adminKey: String? = nil, maxBodyBytes: Int = 262_144,
+                publishTimeout: Duration = .seconds(5), idempotencyWindowSeconds: Int = 86_400,
+                disableAfterSeconds: Int = 5 * 86_400, rotationGraceSeconds: Int = 86_400) {
+        self.amqpURL = amqpURL
+        self.databasePath = databasePath
+        self.host = host
+        self.port = port
+        self.adminKey = adminKey
+        self.maxBodyBytes = maxBodyBytes
+        self.publishTimeout = publishTimeout
+        self.idempotencyWindowSeconds = idempotencyWindowSeconds
+        self.disableAfterSeconds = disableAfterSeconds
+        self.rotationGraceSeconds = rotationGraceSeconds
+    }
+
+    /// Reads every key above; a bad value throws `ConfigurationError` naming the key.
+    public init(environment env: ServiceEnvironment) throws(ConfigurationError) {
+        func seconds(_ d: Duration) -> Int { Int(d.components.seconds) }
+        self.init(
+            amqpURL: env.string("HERALD_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/"),
+            databasePath: env.string("HERALD_DATABASE_PATH", default: "./herald.sqlite"),
+            host: env.string("HERALD_INGEST_HOST", default: "127.0.0.1"),
+            port: try env.integer("HERALD_INGEST_PORT", default: 8080, range: 0...65_535),
+            adminKey: env.raw("HERALD_ADMIN_KEY"),
+            maxBodyBytes: try env.integer("HERALD_MAX_BODY_BYTES", default: 262_144, range: 1_024...(64 << 20)),
+            publishTimeout: try env.duration("HERALD_PUBLISH_TIMEOUT", default: .seconds(5)),
+            idempotencyWindowSeconds: seconds(try env.duration("HERALD_IDEMPOTENCY_WINDOW", default: .seconds(86_400))),
+            disableAfterSeconds: seconds(try env.duration("HERALD_ENDPOINT_DISABLE_AFTER", default: .seconds(5 * 86_400))),
+            rotationGraceSeconds: seconds(try env.duration("HERALD_ROTATION_GRACE", default: .seconds(86_400))))
+        if let key = adminKey, key.count < 16 {
+            throw ConfigurationError(key: "HERALD_ADMIN_KEY", problem: "must be at least 16 characters")
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import HeraldCore
+import Testing
+
+@Suite("Tenancy isolation")
+struct TenancyTests {
+    @Test("an account cannot see or touch another account's endpoints and events; the admin can read across accounts")
+    func isolation() async throws {
+        try await withIngest { h in
+            let (_, keyA) = try await h.account("tenant_a")
+            let (_, keyB) = try await h.account("tenant_b")
+            #expect(try await h.call("POST", "/v1/endpoints", key: keyA, json: #"{"id":"ep_a","url":"https://a.example/"}"#).status == 201)
+            #expect(try await h.call("POST", "/v1/events", key: keyA, json: #"{"id":"evt_a","type":"message.sent"}"#).status == 202)
+
+            for (method, path) in [
+                ("GET", "/v1/endpoints/ep_a"), ("PATCH", "/v1/endpoints/ep_a"), ("DELETE", "/v1/endpoints/ep_a"),
+                ("POST", "/v1/endpoints/ep_a/rotate-secret"), ("POST", "/v1/endpoints/ep_a/disable"),
+                ("POST", "/v1/endpoints/ep_a/enable"), ("POST", "/v1/endpoints/ep_a/test"),
+                ("GET", "/v1/endpoints/ep_a/attempts"), ("GET", "/v1/events/evt_a"), ("GET", "/v1/events/evt_a/attempts"),
+            ] {
+                let reply = try await h.call(method, path, key: keyB, json: method == "GET" || method == "DELETE" ? nil : "{}")
+                #expect(reply.status == 404, "\(method) \(path) as B → \(reply)")
+            }
+            let listB = try await h.call("GET", "/v1/endpoints", key: keyB)
+            #expect(listB["data"] == .array([]))
+            let asOther = try await h.call("GET", "/v1/endpoints?account=tenant_a", key: keyB)
+            #expect(asOther.status == 403, "\(asOther)")
+            // The same event id from B is B's own event, not a duplicate of A's.
+            #expect(try await h.call("POST", "/v1/events", key: keyB, json: #"{"id":"evt_a","type":"message.sent"}"#).status == 202)
+            let bEvent = try await h.call("GET", "/v1/events/evt_a", key: keyB)
+            #expect(bEvent["account"] == "tenant_b")
+
+            let adminRead = try await h.call("GET", "/v1/endpoints/ep_a", key: IngestHarness.adminKey)
+            #expect(adminRead.status == 200)
+            let adminEvent = try await h.call("GET", "/v1/events/evt_a?account=tenant_a", key: IngestHarness.adminKey)
+            #expect(adminEvent["account"] == "tenant_a")
+            let adminList = try await h.call("GET", "/v1/endpoints", key: IngestHarness.adminKey)
+            #expect(adminList.status == 422, "the admin must name the account: \(adminList)")
+            #expect(adminList["field"] == "account")
+        }
+    }
+}
