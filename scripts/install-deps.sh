@@ -3,7 +3,9 @@
 # only what is missing, so a second run takes a second.
 set -euo pipefail
 
-packages=(rabbitmq-server librabbitmq-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config nginx-light wrk)
+# systemd (for systemd-analyze) and prometheus (for promtool) only validate deploy/ in the tests.
+packages=(rabbitmq-server librabbitmq-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config
+          curl nginx-light wrk systemd prometheus)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

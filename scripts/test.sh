@@ -9,8 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
 
-# Independent verifiers the signing tests run: the Standard Webhooks reference library.
-python3 -c 'import standardwebhooks' 2>/dev/null || pip install --quiet standardwebhooks
+# Independent verifiers and checkers from PyPI: the Standard Webhooks reference library (signing
+# tests), kubernetes-validate with its bundled schemas and PyYAML (deploy/ checks).
+python3 -c 'import standardwebhooks, kubernetes_validate, yaml' 2>/dev/null \
+    || pip install --quiet standardwebhooks kubernetes-validate pyyaml
 
 echo "==> building (debug, with tests)"
 swift build --build-tests
