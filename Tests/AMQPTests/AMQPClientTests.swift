@@ -194,6 +194,9 @@ struct AMQPClientTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await connection.inspect(queue: queue).messageCount == 15, "only the prefetch window is out")
 
+        // Stop the first consumer (its held deliveries stay settleable) so the requeued message
+        // goes to the second one instead of back into the first one's window.
+        consumer.cancel()
         held[0].nack(requeue: true)
         for delivery in held.dropFirst() { delivery.ack() }
         var redelivered = false
