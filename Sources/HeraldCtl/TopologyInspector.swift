@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import HeraldTopology
+import Logging
 
 /// Compares the broker with `HeraldTopology.all` without creating anything that is missing.
 ///
@@ -21,9 +22,11 @@ public struct TopologyInspector: Sendable {
     }
 
     public let configuration: AMQPConfiguration
+    public let logger: Logger
 
-    public init(configuration: AMQPConfiguration) {
+    public init(configuration: AMQPConfiguration, logger: Logger = Logger(label: "heraldctl.amqp")) {
         self.configuration = configuration
+        self.logger = logger
     }
 
     public func check(_ topology: AMQPTopology = HeraldTopology.all) async throws -> [Finding] {
@@ -38,7 +41,7 @@ public struct TopologyInspector: Sendable {
     }
 
     private func withConnection<T>(_ body: (AMQPConnection) async throws -> T) async throws -> T {
-        let connection = try await AMQPConnection.connect(configuration)
+        let connection = try await AMQPConnection.connect(configuration, logger: logger)
         do {
             let value = try await body(connection)
             await connection.close()

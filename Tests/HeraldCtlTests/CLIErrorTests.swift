@@ -48,7 +48,7 @@ struct CLIErrorTests {
         defer { TestBroker.deleteVhost(vhost) }
         let empty = try CtlBinary.run(["topology", "check", "--json"], amqpURL: url)
         #expect(empty.status == 1, "\(empty)")
-        let states = empty.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["state"]?.stringValue }
+        let states = empty.strings("state")
         #expect(states.count == HeraldTopology.all.exchanges.count + HeraldTopology.all.queues.count)
         #expect(Set(states) == ["missing"], "\(states)")
 

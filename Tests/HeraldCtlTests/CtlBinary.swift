@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldTestSupport
 
 /// Runs the built `heraldctl` executable, as an operator would.
@@ -31,6 +32,22 @@ enum CtlBinary {
         var stdout: String
         var stderr: String
         var description: String { "exit \(status)\nstdout: \(stdout)\nstderr: \(stderr)" }
+
+        /// stdout read as one JSON value per line (unparsable lines dropped).
+        var jsonLines: [JSONValue] {
+            var values: [JSONValue] = []
+            for line in stdout.split(separator: "\n") {
+                if let v = try? JSONValue.parse(String(line)) { values.append(v) }
+            }
+            return values
+        }
+
+        /// The string field `key` of every JSON line.
+        func strings(_ key: String) -> [String] {
+            var out: [String] = []
+            for v in jsonLines { if let s = v[key]?.stringValue { out.append(s) } }
+            return out
+        }
     }
 
     /// The environment for a child: only what heraldctl reads, pointed at `amqpURL`.

@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import HeraldCore
+import HeraldCtl
 import HeraldSigning
 import HeraldTestSupport
 import HeraldTopology
@@ -83,22 +84,28 @@ struct DeadLetterFixture {
         return ids
     }
 
-    /// Takes every message of `queue` (acking), returning them in order.
+    /// Takes every ready message of `queue` (acking), in order.
     func drain(_ queue: String) async throws -> [AMQPDelivery] {
+        let count = try await depth(queue)
+        guard count > 0 else { return [] }
+        let consumer = try await connection.consume(queue: queue, prefetch: 2_000)
         var all: [AMQPDelivery] = []
-        while let d = try await connection.get(queue: queue) {
+        for try await d in consumer {
             all.append(d)
             d.ack()
+            if all.count == count { break }
         }
+        consumer.cancel()
         return all
     }
 
-    /// Reads every message of `queue` in order and puts them all back.
+    /// Reads every message of `queue` in order, on a connection of its own whose close puts them
+    /// all back (in order).
     func peek(_ queue: String) async throws -> [AMQPDelivery] {
-        var all: [AMQPDelivery] = []
-        while let d = try await connection.get(queue: queue) { all.append(d) }
-        for d in all { d.nack(requeue: true) }
-        return all
+        let reader = try await AMQPConnection.connect(try AMQPConfiguration(url: url, connectionName: "test-peek"))
+        let (letters, _) = try await DeadLetterQueue(connection: reader, queue: queue).list(filter: DeadLetterFilter(), limit: 1_000_000)
+        await reader.close()
+        return letters.map(\.delivery)
     }
 
     func depth(_ queue: String) async throws -> Int {

@@ -55,7 +55,7 @@ struct TopologyCheck: AsyncParsableCommand {
         await (try configuration.connect(purpose: "topology check")).close()
         var amqp = try AMQPConfiguration(url: configuration.amqpURL, connectionName: "heraldctl topology check")
         amqp.connectTimeout = .seconds(3)
-        let findings = try await TopologyInspector(configuration: amqp).check()
+        let findings = try await TopologyInspector(configuration: amqp, logger: configuration.amqpLogger).check()
         if json {
             for f in findings {
                 Output.json(.object(["kind": .string(f.kind), "name": .string(f.name), "state": .string(f.state.rawValue),

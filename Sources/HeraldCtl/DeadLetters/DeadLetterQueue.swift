@@ -4,11 +4,14 @@ import HeraldCore
 
 /// Operations on the dead-letter queue that never lose a message.
 ///
-/// Every operation walks the queue with `basic.get` and manual acknowledgement: a message stays
-/// in the queue (unacknowledged) while it is being looked at, is acknowledged only after what
-/// replaces it (a confirmed publish, an fsynced export line) exists, and everything not taken is
-/// handed back with `nack(requeue: true)` in the order it was read. If the process dies at any
-/// point, the broker returns every unacknowledged message to the queue.
+/// Every operation reads the queue once through a consumer with manual acknowledgement and a
+/// wide prefetch window: a message stays in the queue (unacknowledged) while it is looked at, is
+/// acknowledged only after what replaces it (a confirmed publish, an fsynced export line) exists,
+/// and everything not taken is never settled at all, so the broker puts it back, in its original
+/// order, when the connection closes. (Requeueing with `nack` does not keep the order of a
+/// quorum queue; closing does.) If the process dies at any point, the same happens.
+///
+/// Close the connection after an operation to hand back what it read but did not take.
 ///
 /// ```swift
 /// let dlq = DeadLetterQueue(connection: connection)
@@ -37,27 +40,26 @@ public struct DeadLetterQueue: Sendable {
     ///   - limit: read at most this many messages (matching or not).
     /// - Returns: the matching letters and how many messages were read.
     public func list(filter: DeadLetterFilter, limit: Int, now: Timestamp = .now()) async throws -> (letters: [DeadLetter], scanned: Int) {
-        var held: [AMQPDelivery] = []
         var letters: [DeadLetter] = []
-        defer { Self.giveBack(held) }
-        while held.count < limit, let delivery = try await connection.get(queue: queue) {
-            held.append(delivery)
+        var scanned = 0
+        try await read(limit: limit) { delivery in
+            scanned += 1
             let letter = DeadLetter(delivery)
             if filter.matches(letter, now: now) { letters.append(letter) }
+            return true
         }
-        return (letters, held.count)
+        return (letters, scanned)
     }
 
     /// The letter with message id `id`, or nil; the queue is left as it was.
     public func find(id: String) async throws -> DeadLetter? {
-        var held: [AMQPDelivery] = []
-        defer { Self.giveBack(held) }
-        while let delivery = try await connection.get(queue: queue) {
-            held.append(delivery)
+        var found: DeadLetter?
+        try await read(limit: nil) { delivery in
             let letter = DeadLetter(delivery)
-            if letter.id == id { return letter }
+            if letter.id == id { found = letter }
+            return found == nil
         }
-        return nil
+        return found
     }
 
     // MARK: replay
@@ -129,33 +131,24 @@ public struct DeadLetterQueue: Sendable {
     /// Removes matching letters after `confirm` (given their count) agrees.
     public func purge(filter: DeadLetterFilter, limit: Int? = nil, dryRun: Bool = false,
                       confirm: @Sendable (Int) async -> Bool) async throws -> Result {
-        var held: [AMQPDelivery] = []
         var matched: [DeadLetter] = []
         var result = Result()
         let now = Timestamp.now()
-        do {
-            while limit.map({ matched.count < $0 }) ?? true, let delivery = try await connection.get(queue: queue) {
-                result.scanned += 1
-                let letter = DeadLetter(delivery)
-                if filter.matches(letter, now: now) { matched.append(letter) } else { held.append(delivery) }
-            }
-        } catch {
-            Self.giveBack(held + matched.map(\.delivery))
-            throw error
+        try await read(limit: nil) { delivery in
+            result.scanned += 1
+            let letter = DeadLetter(delivery)
+            if filter.matches(letter, now: now) { matched.append(letter) }
+            return limit.map { matched.count < $0 } ?? true
         }
         result.ids = matched.map(\.id)
         if dryRun || matched.isEmpty {
-            Self.giveBack(held + matched.map(\.delivery))
             result.done = dryRun ? matched.count : 0
             return result
         }
-        let go = await confirm(matched.count)
-        if go {
+        // Everything read stays unacknowledged while the operator decides.
+        if await confirm(matched.count) {
             for letter in matched { letter.delivery.ack() }
             result.done = matched.count
-            Self.giveBack(held)
-        } else {
-            Self.giveBack(held + matched.map(\.delivery))
         }
         return result
     }
@@ -222,7 +215,6 @@ public struct DeadLetterQueue: Sendable {
         let start = clock.now
         let total = (try? await depth()) ?? 0
         var result = Result()
-        var held: [AMQPDelivery] = []
         var pending: [DeadLetter] = []
         var nextBatchAt = start
         let now = Timestamp.now()
@@ -245,7 +237,7 @@ public struct DeadLetterQueue: Sendable {
             }
             if !dryRun || writeEvenIfDry { try await handle(pending) }
             for letter in pending {
-                if dryRun { held.append(letter.delivery) } else { letter.delivery.ack() }
+                if !dryRun { letter.delivery.ack() }
                 result.ids.append(letter.id)
             }
             result.done += pending.count
@@ -253,37 +245,90 @@ public struct DeadLetterQueue: Sendable {
             report()
         }
 
-        do {
-            while limit.map({ result.done + pending.count < $0 }) ?? true,
-                  let delivery = try await connection.get(queue: queue) {
-                result.scanned += 1
-                let letter = DeadLetter(delivery)
-                if filter.matches(letter, now: now) {
-                    if canHandle(letter) {
-                        pending.append(letter)
-                        if pending.count >= batchSize { try await flush() }
-                    } else {
-                        result.skipped += 1
-                        held.append(delivery)
-                    }
+        try await read(limit: nil, window: batchSize) { delivery in
+            result.scanned += 1
+            let letter = DeadLetter(delivery)
+            if filter.matches(letter, now: now) {
+                if canHandle(letter) {
+                    pending.append(letter)
+                    if pending.count >= batchSize { try await flush() }
                 } else {
-                    held.append(delivery)
+                    result.skipped += 1
                 }
-                report()
             }
-            try await flush()
-        } catch {
-            // Nothing pending was acknowledged: hand it all back before reporting.
-            Self.giveBack(held + pending.map(\.delivery))
-            throw error
+            report()
+            return limit.map { result.done + pending.count < $0 } ?? true
         }
-        Self.giveBack(held)
+        // Pending letters are acknowledged only after `handle` succeeded; on a throw they stay
+        // unacknowledged and go back when the connection closes.
+        try await flush()
         report(force: true)
         return result
     }
 
-    /// Returns held messages to the queue in the order they were read.
-    static func giveBack(_ deliveries: [AMQPDelivery]) {
-        for delivery in deliveries { delivery.nack(requeue: true) }
+    /// What the reading loop sees: a message, a clock tick (to notice the queue has run dry),
+    /// or the end of the consumer.
+    private enum ReadEvent: Sendable {
+        case delivery(AMQPDelivery)
+        case tick
+        case end((any Error)?)
+    }
+
+    /// Reads the queue from its head through a consumer, calling `body` for each message until it
+    /// returns false, `limit` messages were read, as many messages as the queue held at the start
+    /// were read, or nothing arrived for `idle`. Nothing is settled here.
+    ///
+    /// - Parameter window: extra prefetch beyond the queue's depth, for messages acknowledged as
+    ///   the walk goes (a replay's batches), so held messages never stall the consumer.
+    private func read(limit: Int?, window: Int = 0, idle: Duration = .milliseconds(800),
+                      _ body: (AMQPDelivery) async throws -> Bool) async throws {
+        let depth = try await connection.inspect(queue: queue).messageCount
+        let expected = min(depth, limit ?? .max)
+        guard expected > 0 else { return }
+        let prefetch = UInt16(clamping: min(65_535, expected + window))
+        let consumer = try await connection.consume(queue: queue, prefetch: prefetch)
+        let (events, continuation) = AsyncStream<ReadEvent>.makeStream()
+        let pump = Task {
+            // Ends when the connection closes.
+            do {
+                for try await delivery in consumer { continuation.yield(.delivery(delivery)) }
+                continuation.yield(.end(nil))
+            } catch {
+                continuation.yield(.end(error))
+            }
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                continuation.yield(.tick)
+            }
+        }
+        // The consumer is deliberately left open: cancelling it while messages are still in
+        // flight lets the broker requeue those at the back of the queue. Closing the connection
+        // returns everything unacknowledged in its original order.
+        defer {
+            ticker.cancel()
+            continuation.finish()
+            _ = pump
+        }
+        let clock = ContinuousClock()
+        var seen = 0
+        var lastDelivery = clock.now
+        loop: for await event in events {
+            switch event {
+            case .delivery(let delivery):
+                seen += 1
+                lastDelivery = clock.now
+                let more = try await body(delivery)
+                // A slow body (a paced batch) is not the queue running dry.
+                lastDelivery = clock.now
+                if !more || seen >= expected { break loop }
+            case .tick:
+                if clock.now - lastDelivery > idle { break loop }
+            case .end(let error):
+                if let error { throw error }
+                break loop
+            }
+        }
     }
 }
