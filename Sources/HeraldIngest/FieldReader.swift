@@ -111,20 +111,47 @@ enum Rules {
         }
     }
 
-    /// Endpoint and callback URLs: absolute http(s), a host, no credentials, no fragment.
-    static func url(_ text: String, field: String) throws(Problem) {
+    /// Endpoint and callback URLs: absolute http(s), a host (name, IPv4 or [IPv6]) and an
+    /// optional port, no credentials, no fragment, only RFC 3986 characters. Returns the URL with
+    /// its scheme in lower case (the form the rest of Herald compares).
+    static func url(_ text: String, field: String) throws(Problem) -> String {
+        let bytes = Array(text.utf8)
         let lower = text.lowercased()
-        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else {
+        let schemeLength = lower.hasPrefix("https://") ? 8 : lower.hasPrefix("http://") ? 7 : 0
+        guard schemeLength > 0 else {
             throw Problem.invalid(field, rule: "http(s) URL", "'\(field)' must be an http:// or https:// URL")
         }
-        let afterScheme = text[text.index(text.firstIndex(of: ":")!, offsetBy: 3)...]
-        let authority = afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard !authority.contains("@") else {
+        func isUnreservedOrSub(_ b: UInt8) -> Bool {
+            (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57)
+                || "-._~%!$&'()*+,;=".utf8.contains(b)
+        }
+        let rest = bytes[schemeLength...]
+        let authorityEnd = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex
+        let authority = bytes[schemeLength..<authorityEnd]
+        guard !authority.contains(UInt8(ascii: "@")) else {
             throw Problem.invalid(field, rule: "no credentials", "'\(field)' must not carry user:password credentials")
         }
-        guard !authority.isEmpty, !authority.hasPrefix(":"), !text.contains("#"),
-              !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7f }) else {
-            throw Problem.invalid(field, rule: "http(s) URL", "'\(field)' is not a valid absolute URL")
+        var host = authority[...]
+        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !(authority.last == UInt8(ascii: "]")) {
+            let port = authority[(colon + 1)...]
+            guard !port.isEmpty, port.count <= 5, port.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                  let n = Int(String(decoding: port, as: UTF8.self)), (1...65_535).contains(n) else {
+                throw Problem.invalid(field, rule: "http(s) URL", "'\(field)' has an invalid port")
+            }
+            host = authority[..<colon]
         }
+        let hostOK: Bool
+        if host.first == UInt8(ascii: "["), host.last == UInt8(ascii: "]") {
+            let inner = host.dropFirst().dropLast()
+            hostOK = !inner.isEmpty && inner.allSatisfy { ($0 >= 48 && $0 <= 58) || ($0 >= 65 && $0 <= 70) || ($0 >= 97 && $0 <= 102) || $0 == 46 }
+        } else {
+            hostOK = !host.isEmpty && host.allSatisfy(isUnreservedOrSub)
+        }
+        let tail = bytes[authorityEnd...]
+        let tailOK = tail.allSatisfy { isUnreservedOrSub($0) || ":@/?".utf8.contains($0) }
+        guard hostOK, tailOK else {
+            throw Problem.invalid(field, rule: "http(s) URL", "'\(field)' is not a valid absolute URL (RFC 3986 characters, a host, no fragment)")
+        }
+        return String(lower.prefix(schemeLength)) + String(decoding: bytes[schemeLength...], as: UTF8.self)
     }
 }

@@ -21,8 +21,7 @@ extension IngestAPI {
         let id = try r.optionalString("id", maxLength: 128) ?? ("ep_" + String(Event.newID().dropFirst(4)))
         try Rules.identifier(id, field: "id")
         let now = Timestamp.now()
-        let url = try r.string("url", maxLength: 2_048)
-        try Rules.url(url, field: "url")
+        let url = try Rules.url(try r.string("url", maxLength: 2_048), field: "url")
         var record = EndpointRecord(
             endpoint: Endpoint(id: id, account: account, url: url, secrets: []), createdAt: now, updatedAt: now)
         try apply(r, to: &record, creating: true)
@@ -76,9 +75,7 @@ extension IngestAPI {
         let r = FieldReader(body)
         try r.allowOnly(Self.endpointFields.subtracting(["secret"]))
         if body.keys.contains("url") {
-            let url = try r.string("url", maxLength: 2_048)
-            try Rules.url(url, field: "url")
-            record.endpoint.url = url
+            record.endpoint.url = try Rules.url(try r.string("url", maxLength: 2_048), field: "url")
         }
         let oldProfile = record.endpoint.profile
         try apply(r, to: &record, creating: false)

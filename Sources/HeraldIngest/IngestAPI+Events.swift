@@ -73,8 +73,9 @@ extension IngestAPI {
             let account = try await actingAccount(caller, named: try r.optionalString("account", maxLength: 128) ?? queryAccount)
             let eventId = try r.optionalString("eventId", maxLength: 128)
             if let eventId { try Rules.identifier(eventId, field: "eventId") }
-            let callbackUrl = try r.optionalString("callbackUrl", maxLength: 2_048)
-            if let callbackUrl { try Rules.url(callbackUrl, field: "callbackUrl") }
+            let callbackUrl = try r.optionalString("callbackUrl", maxLength: 2_048).map { u throws(Problem) in
+                try Rules.url(u, field: "callbackUrl")
+            }
             let now = Timestamp.now()
             let change = StatusChange(
                 account: account, messageId: messageId, status: status, recipient: try r.string("recipient", maxLength: 256),
@@ -95,8 +96,9 @@ extension IngestAPI {
         try Rules.eventType(type, field: r.name("type"))
         let id = try r.optionalString("id", maxLength: 128)
         if let id { try Rules.identifier(id, field: r.name("id")) }
-        let callbackUrl = try r.optionalString("callbackUrl", maxLength: 2_048)
-        if let callbackUrl { try Rules.url(callbackUrl, field: r.name("callbackUrl")) }
+        let callbackUrl = try r.optionalString("callbackUrl", maxLength: 2_048).map { u throws(Problem) in
+            try Rules.url(u, field: r.name("callbackUrl"))
+        }
         let account = try await actingAccount(caller, named: try r.optionalString("account", maxLength: 128) ?? queryAccount,
                                               field: r.name("account"))
         return Event(id: id ?? Event.newID(), type: type, account: account, occurredAt: try r.optionalTime("occurredAt") ?? now,

@@ -83,6 +83,9 @@ public struct IngestAPI: Sendable {
             return problem.response
         } catch let error as HTTPResponseError where error.status == .contentTooLarge {
             return Problem.tooLarge(limit: configuration.maxBodyBytes).response
+        } catch let error as StoreError where error.kind == .notFound {
+            // Deleted between our read and our write (a concurrent DELETE): as if never there.
+            return Problem.notFound("the resource").response
         } catch let error as StoreError {
             logger.error("store failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
             return Problem(.internalServerError, "store-failed", "Store failure", detail: "the store could not complete the request")

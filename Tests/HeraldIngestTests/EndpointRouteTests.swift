@@ -99,6 +99,9 @@ struct EndpointRouteTests {
                 (#"{"url":"ftp://x.example/"}"#, "url", "http(s) URL"),
                 (#"{"url":"https://user:secret@x.example/"}"#, "url", "no credentials"),
                 (#"{}"#, "url", "required"),
+                (#"{"url":"https://bad\\host/"}"#, "url", "http(s) URL"),
+                (#"{"url":"https://x.example:99999/"}"#, "url", "http(s) URL"),
+                (#"{"url":"https://x.example/#frag"}"#, "url", "http(s) URL"),
                 (#"{"url":"https://x.example/","profile":"smtp"}"#, "profile", "one of standard, eksms, ekdsend, httpsms, sinch, teekrr"),
                 (#"{"url":"https://x.example/","eventTypes":["Message.*"]}"#, "eventTypes[0]", "pattern [a-z0-9_*?]+(\\.[a-z0-9_*?]+)*"),
                 (#"{"url":"https://x.example/","policy":{"maxAttempts":0}}"#, "policy.maxAttempts", "range 1...51"),
@@ -117,6 +120,12 @@ struct EndpointRouteTests {
             _ = try await h.call("POST", "/v1/endpoints", key: key, json: #"{"id":"ep_dup","url":"https://x.example/"}"#)
             let dup = try await h.call("POST", "/v1/endpoints", key: key, json: #"{"id":"ep_dup","url":"https://x.example/"}"#)
             #expect(dup.status == 409, "\(dup)")
+            // The scheme is case-insensitive on input and stored in lower case (found by the fuzzer:
+            // an upper-case scheme once stored an endpoint nobody could read back).
+            let upper = try await h.call("POST", "/v1/endpoints", key: key, json: #"{"id":"ep_case","url":"HtTPS://X.example/p?q=1"}"#)
+            #expect(upper.status == 201, "\(upper)")
+            #expect(upper["url"] == "https://X.example/p?q=1")
+            #expect(try await h.call("GET", "/v1/endpoints/ep_case", key: key)["url"] == "https://X.example/p?q=1")
             // A given Teekrr secret is stored only as its SHA-256.
             let teekrr = try await h.call("POST", "/v1/endpoints", key: key,
                                           json: #"{"id":"ep_tk","url":"https://x.example/","profile":"teekrr","secret":"plain-secret"}"#)
