@@ -49,14 +49,16 @@ public final class SignerService: Service, Sendable {
         var amqp = try AMQPConfiguration(url: configuration.amqpURL, connectionName: configuration.connectionName)
         amqp.reconnectInitialDelay = .milliseconds(200)
         let connection = try await AMQPConnection.connect(amqp, logger: logger)
+        // close() must run once: a second call on a closed connection never resumes.
+        let closing = StopFlag()
         try await withTaskCancellationHandler {
             try await serve(on: connection)
         } onCancel: {
             // Killed, not drained: close now; whatever was not acknowledged is redelivered.
-            Task { await connection.close() }
+            if closing.setIfUnset() { Task { await connection.close() } }
         }
-        await connection.close()
         self.connection.withLock { $0 = nil }
+        if closing.setIfUnset() { await connection.close() }
     }
 
     private func serve(on connection: AMQPConnection) async throws {
@@ -194,9 +196,11 @@ public final class SignerService: Service, Sendable {
     }
 }
 
-/// Tells the connection watcher that the consumers are done.
+/// A one-way flag shared between tasks (consumers done; connection closing).
 final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
     var isSet: Bool { flag.load(ordering: .relaxed) }
     func set() { flag.store(true, ordering: .relaxed) }
+    /// Sets the flag; true when this call was the one that set it.
+    func setIfUnset() -> Bool { flag.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged }
 }

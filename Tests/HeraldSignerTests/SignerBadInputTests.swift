@@ -72,7 +72,7 @@ struct SignerBadInputTests {
             })
         }
         let (first, firstTask) = try await h.startSigner(prefetch: 128)
-        let midway = await eventually { first.statistics.snapshot.jobsSigned >= 100 }
+        let midway = await eventually(timeout: .seconds(30)) { first.statistics.snapshot.jobsSigned >= 100 }
         #expect(midway)
         firstTask.cancel()
         _ = try? await firstTask.value
@@ -81,7 +81,7 @@ struct SignerBadInputTests {
 
         let (second, _) = try await h.startSigner(prefetch: 128)
         var seen: [String: Int] = [:]
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(60)
         while seen.count < 800, ContinuousClock.now < deadline {
             for job in try await h.jobs(100, timeout: .milliseconds(500)) {
                 seen["\(job.event.id):\(job.endpointId)", default: 0] += 1

@@ -73,7 +73,7 @@ final class SignerHarness: Sendable {
             directory: directory)
         let task = Task { try await signer.run() }
         signers.withLock { $0.append((signer, task)) }
-        let ready = await eventually(timeout: .seconds(10)) { signer.isReady }
+        let ready = await eventually(timeout: .seconds(30)) { signer.isReady }
         guard ready else { throw HarnessError("the signer did not become ready") }
         return (signer, task)
     }
