@@ -30,6 +30,8 @@ struct EventsSend: AsyncParsableCommand {
     var channel: String?
     @Option(help: "Why it failed, for failure statuses.")
     var reason: String?
+    @Option(help: "The account to act for (an admin key may send for any account).")
+    var account: String?
     @Flag(help: "Print the API's JSON.")
     var json = false
 
@@ -47,7 +49,8 @@ struct EventsSend: AsyncParsableCommand {
             guard let data else { throw CtlError("cannot read '\(file)'") }
             let body: JSONValue
             do { body = try JSONValue.parse(Array(data)) } catch { throw CtlError("\(file): \(error)") }
-            printAnswer(try await client.call("POST", "/v1/events", body: body), json: json)
+            let query = account.map { "?account=\(IngestClient.escape($0))" } ?? ""
+            printAnswer(try await client.call("POST", "/v1/events" + query, body: body), json: json)
             return
         }
         var o = JSONObject()
@@ -55,6 +58,7 @@ struct EventsSend: AsyncParsableCommand {
         o.set("recipient", recipient.map(JSONValue.string))
         o.set("channel", channel.map(JSONValue.string))
         o.set("reason", reason.map(JSONValue.string))
+        o.set("account", account.map(JSONValue.string))
         printAnswer(try await client.call("POST", "/v1/messages/\(IngestClient.escape(messageId!))/status", body: .object(o)), json: json)
     }
 }
