@@ -4,7 +4,7 @@
 #
 #   Benchmarks/worker/run.sh [jobs=20000] [concurrency=512]
 #
-# Env: RUNS (3), PKG (package dir, default the repo), SCRATCH (build dir), HERALD_TEST_AMQP_URL +
+# Env: RUNS (3), CONFIG (release), PKG (package dir, default the repo), SCRATCH (build dir), HERALD_TEST_AMQP_URL +
 # HERALD_TEST_RABBIT_NODE (reuse a running private node; otherwise one is started and stopped).
 # Needs: nginx (Debian nginx-light), wrk, rabbitmq-server. Prints one line per run and the medians.
 set -euo pipefail
@@ -14,11 +14,12 @@ CONC=${2:-512}
 RUNS=${RUNS:-3}
 PKG=${PKG:-$ROOT}
 SCRATCH=${SCRATCH:-$ROOT/.build-worker-bench}
+CONFIG=${CONFIG:-release}
 WORK=$(mktemp -d /tmp/herald-worker-bench.XXXX)
 
-swift build -c release --package-path "$PKG" --scratch-path "$SCRATCH" --product herald-worker >/dev/null
-swift build -c release --package-path "$PKG" --scratch-path "$SCRATCH" --product worker-bench >/dev/null
-BIN=$(swift build -c release --package-path "$PKG" --scratch-path "$SCRATCH" --show-bin-path)
+swift build -c "$CONFIG" --package-path "$PKG" --scratch-path "$SCRATCH" --product herald-worker >/dev/null
+swift build -c "$CONFIG" --package-path "$PKG" --scratch-path "$SCRATCH" --product worker-bench >/dev/null
+BIN=$(swift build -c "$CONFIG" --package-path "$PKG" --scratch-path "$SCRATCH" --show-bin-path)
 
 STARTED_NODE=
 if [[ -z "${HERALD_TEST_AMQP_URL:-}" ]]; then
