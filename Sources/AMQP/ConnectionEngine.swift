@@ -39,7 +39,8 @@ final class ConnectionEngine {
     private var reconnectDelay: Duration
     private var nextReconnect = ContinuousClock.now
     private var lastDeadlineSweep = ContinuousClock.now
-    private var closeContinuation: CheckedContinuation<Void, Never>?
+    /// Everyone waiting in `close()`: several tasks may ask, each must be resumed.
+    private var closeContinuations: [CheckedContinuation<Void, Never>] = []
 
     /// The header carrying a mandatory publish's sequence number, so that a `basic.return` (which
     /// has no delivery tag) can be matched to the publish it refers to.
@@ -62,10 +63,10 @@ final class ConnectionEngine {
 
     /// Runs until `close`.
     func run() {
-        while closeContinuation == nil {
+        while closeContinuations.isEmpty {
             for command in core.takeCommands() { execute(command) }
             sendDeferredAcks()
-            guard closeContinuation == nil else { break }
+            guard closeContinuations.isEmpty else { break }
             if session == nil { reconnectIfDue() }
             if let session {
                 readAvailableFrames(session)
@@ -149,7 +150,7 @@ final class ConnectionEngine {
             }
             consumer.finish()
         case .close(let continuation):
-            closeContinuation = continuation
+            closeContinuations.append(continuation)
         }
     }
 
@@ -549,6 +550,6 @@ final class ConnectionEngine {
         }
         core.isConnected = false
         logger.info("AMQP connection closed", metadata: ["amqp.connection": "\(configuration.connectionName)"])
-        closeContinuation?.resume()
+        for continuation in closeContinuations { continuation.resume() }
     }
 }
