@@ -5,6 +5,7 @@ import HeraldService
 /// Keys (defaults in parentheses):
 /// - `HERALD_AMQP_URL` (`amqp://guest:guest@127.0.0.1:5672/`): the broker.
 /// - `HERALD_DATABASE_PATH` (`./herald.sqlite`): the endpoint store, opened read-only.
+/// - `HERALD_OPS_HOST` (`127.0.0.1`; `0.0.0.0` in containers): address the ops server binds.
 /// - `HERALD_OPS_PORT` (`9091`; `0` picks a free port): /healthz, /readyz, /metrics.
 /// - `HERALD_SIGNER_PREFETCH` (`256`): unacknowledged deliveries per input queue; also how many
 ///   inputs are processed concurrently.
@@ -14,6 +15,7 @@ import HeraldService
 public struct SignerConfiguration: Sendable, Hashable {
     public var amqpURL: String
     public var databasePath: String
+    public var opsHost: String
     public var opsPort: Int
     public var prefetch: Int
     public var failureBackoff: Duration
@@ -21,10 +23,11 @@ public struct SignerConfiguration: Sendable, Hashable {
     public var connectionName: String
 
     public init(amqpURL: String = "amqp://guest:guest@127.0.0.1:5672/", databasePath: String = "./herald.sqlite",
-                opsPort: Int = 9091, prefetch: Int = 256, failureBackoff: Duration = .seconds(1),
+                opsHost: String = "127.0.0.1", opsPort: Int = 9091, prefetch: Int = 256, failureBackoff: Duration = .seconds(1),
                 connectionName: String = "herald-signer") {
         self.amqpURL = amqpURL
         self.databasePath = databasePath
+        self.opsHost = opsHost
         self.opsPort = opsPort
         self.prefetch = prefetch
         self.failureBackoff = failureBackoff
@@ -36,6 +39,7 @@ public struct SignerConfiguration: Sendable, Hashable {
         self.init(
             amqpURL: environment.string("HERALD_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/"),
             databasePath: environment.string("HERALD_DATABASE_PATH", default: "./herald.sqlite"),
+            opsHost: environment.string("HERALD_OPS_HOST", default: "127.0.0.1"),
             opsPort: try environment.integer("HERALD_OPS_PORT", default: 9091, range: 0...65_535),
             prefetch: try environment.integer("HERALD_SIGNER_PREFETCH", default: 256, range: 1...65_535),
             failureBackoff: try environment.duration("HERALD_SIGNER_STORE_BACKOFF", default: .seconds(1)))

@@ -27,7 +27,7 @@ do {
     exit(1)
 }
 let signer = SignerService(configuration: configuration, directory: store, logger: logger)
-let ops = OpsServer.application(port: configuration.opsPort, logger: logger) { signer.isReady }
+let ops = OpsServer.application(host: configuration.opsHost, port: configuration.opsPort, logger: logger) { signer.isReady }
 let group = ServiceGroup(
     configuration: .init(services: [.init(service: signer), .init(service: ops)],
                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
