@@ -74,10 +74,7 @@ extension SignerService {
                              connection: connection)
             return
         }
-        // The worker already counted this attempt when it scheduled the retry; a replay keeps
-        // its number too. The policy is the endpoint's current one; the wait is over.
-        fresh.attempt = job.attempt
-        fresh.policy = Signer.policy(for: endpoint)
+        // The wait is over (`Signer.sign` keeps the attempt number and takes the current policy).
         fresh.notBefore = nil
         fresh.event = job.event
         if await publishThenAck([SignerPublications.delivery(fresh)], for: delivery, connection: connection,

@@ -14,8 +14,10 @@ public enum Signer {
     /// Renders and signs `event` for `endpoint`.
     ///
     /// - Parameters:
-    ///   - previous: the job being retried or replayed (keeps its attempt count, first-attempt
-    ///     time and policy snapshot); `nil` for a first attempt.
+    ///   - previous: the job being retried or replayed: the new job keeps its attempt number
+    ///     (the worker counts attempts when it schedules a retry; parking a job spends none) and
+    ///     its first-attempt time, and takes the endpoint's current URL, secrets and policy;
+    ///     `nil` for a first attempt.
     ///   - now: signing time (pinned in tests).
     ///   - nonce: nonce source for schemes that send one.
     /// - Throws: `SigningError`; `isEventNotSupported` means "skip this endpoint", not a failure.
@@ -31,9 +33,9 @@ public enum Signer {
             secrets: profile.signsWithEverySecret ? secrets : Array(secrets.prefix(1)), now: now, nonce: nonce)
         let request = try profile.sign(event, context: context)
         return DeliveryJob(
-            endpointId: endpoint.id, url: url, profile: profile.name, attempt: (previous?.attempt ?? 0) + 1,
+            endpointId: endpoint.id, url: url, profile: profile.name, attempt: previous?.attempt ?? 1,
             firstAttemptAt: previous?.firstAttemptAt ?? now, signedAt: now, notBefore: previous?.notBefore,
-            policy: previous?.policy ?? policy(for: endpoint), headers: request.headers, body: request.body, event: event)
+            policy: policy(for: endpoint), headers: request.headers, body: request.body, event: event)
     }
 
     /// The endpoint's policy: its override, else its profile's default.

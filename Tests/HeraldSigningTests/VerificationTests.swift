@@ -72,13 +72,15 @@ struct VerificationTests {
         #expect(ljob.headers[header: "webhook-signature"]!.split(separator: " ").count == 1)
     }
 
-    @Test("the signer builds attempt 1, then retries with a fresh signature and the same policy snapshot")
+    @Test("the signer builds attempt 1, then re-signs a retry with a fresh signature, keeping its attempt number")
     func signer() throws {
         let ep = Endpoint(id: "ep_1", account: "acme", url: Fixture.url, profile: "sinch", secrets: [EndpointSecret(value: "s", createdAt: Fixture.occurredAt)])
         let first = try Signer.sign(Fixture.event, for: ep, now: Fixture.now)
         #expect(first.attempt == 1 && first.policy == SinchProfile().defaultPolicy && first.firstAttemptAt == Fixture.now)
-        let retry = try Signer.sign(Fixture.event, for: ep, retrying: first, now: Fixture.now.adding(seconds: 30))
-        #expect(retry.attempt == 2 && retry.firstAttemptAt == Fixture.now)
+        var scheduled = first
+        scheduled.attempt = 2  // what the worker publishes to a delay tier after attempt 1 failed
+        let retry = try Signer.sign(Fixture.event, for: ep, retrying: scheduled, now: Fixture.now.adding(seconds: 30))
+        #expect(retry.attempt == 2 && retry.firstAttemptAt == Fixture.now && retry.policy == SinchProfile().defaultPolicy)
         #expect(retry.headers[header: "x-sinch-webhook-signature-nonce"] != first.headers[header: "x-sinch-webhook-signature-nonce"])
         #expect(retry.headers[header: "x-sinch-webhook-signature-timestamp"] == "1781934695")
         var callback = Fixture.event

@@ -42,8 +42,7 @@ struct DeliveryOutcomeTests {
         let resigned = try await h.take(HeraldNames.resignQueue, count: 1, timeout: .seconds(10))
         let parked = try DeliveryJob.wireDecoded(Array(try #require(resigned.first).body))
         #expect(parked.attempt == 2, "job back from the tier: attempt \(parked.attempt), expected 2")
-        var again = try Signer.sign(parked.event, for: endpoint, retrying: parked, now: .now())
-        again.attempt = parked.attempt
+        let again = try Signer.sign(parked.event, for: endpoint, retrying: parked, now: .now())
         try await h.publish([again])
         let second = try await h.attempts(count: 1)
         await h.stop()
