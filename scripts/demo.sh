@@ -25,20 +25,22 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 
-log "demo: POST /v1/messages/msg_demo_1/status  {\"status\":\"DELIVERED\", …}"
-accepted=$(api POST /v1/messages/msg_demo_1/status "$api_key" \
+message_id="msg_demo_$(date +%s)"
+log "demo: POST /v1/messages/$message_id/status  {\"status\":\"DELIVERED\", …}"
+accepted=$(api POST "/v1/messages/$message_id/status" "$api_key" \
     '{"status":"DELIVERED","recipient":"9818000000","channel":"sms","reason":"delivered to handset"}')
 event_id=$(json_field id <<<"$accepted")
 echo "    accepted as event $event_id"
 
 verified=""
 for _ in $(seq 1 150); do
-    verified=$(grep -m1 "$event_id" "$state/logs/listen.log" 2>/dev/null || true)
+    # The EK SMS body names the message, not the event.
+    verified=$(grep -m1 "$message_id" "$state/logs/listen.log" 2>/dev/null || true)
     [ -n "$verified" ] && break
     sleep 0.2
 done
 if [ -z "$verified" ]; then
-    echo "demo: the receiver did not get event $event_id within 30 s; logs in $state/logs" >&2
+    echo "demo: the receiver did not get the webhook for $message_id within 30 s; logs in $state/logs" >&2
     tail -5 "$state"/logs/*.log >&2
     exit 1
 fi
