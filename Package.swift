@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "HeraldTestSupport"]),
         .testTarget(name: "HeraldTopologyTests", dependencies: ["HeraldTopology", "HeraldTestSupport"]),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
-        .testTarget(name: "HeraldSigningTests", dependencies: ["HeraldSigning"], exclude: ["Verifiers"]),
+        .testTarget(name: "HeraldSigningTests", dependencies: ["HeraldSigning", "HeraldTestSupport"], exclude: ["Verifiers"]),
         .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery"], exclude: ["Fixtures"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore"]),
         .testTarget(name: "HeraldIngestTests", dependencies: ["HeraldIngest", "HeraldTestSupport"]),

@@ -21,6 +21,8 @@ node_dir=$(mktemp -d /tmp/herald-test-node.XXXXXX)
 cleanup() {
     scripts/rabbitmq-node.sh stop "$node_dir" || true
     rm -rf "$node_dir"
+    # Receivers the tests started are stopped by the tests; make sure none outlives a crash.
+    pkill -f "Tests/Herald[A-Za-z]*Tests/Fixtures/receiver.py" 2>/dev/null || true
 }
 trap cleanup EXIT
 echo "==> starting a private RabbitMQ node in $node_dir"

@@ -60,31 +60,14 @@ enum CtlBinary {
 
     /// Runs to completion and captures both streams.
     static func run(_ arguments: [String], amqpURL: String?, extra: [String: String] = [:], stdin: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try path())
-        process.arguments = arguments
-        process.environment = environment(amqpURL: amqpURL, extra: extra)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        // Read both pipes concurrently so neither fills up and blocks the child.
-        nonisolated(unsafe) var errData = Data()
-        let errThread = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        errThread.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while errThread.isExecuting || !errThread.isFinished { usleep(1000) }
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        let result = try TestProcess.run(try path(), arguments, environment: environment(amqpURL: amqpURL, extra: extra),
+                                         input: stdin.map { Data($0.utf8) })
+        return Result(status: result.status, stdout: result.output, stderr: result.errors)
     }
 
     /// Starts without waiting; the caller kills or waits.
-    static func spawn(_ arguments: [String], amqpURL: String?, stdout: Pipe? = nil, stderr: Pipe? = nil) throws -> Process {
+    /// `stdout`/`stderr` are a `Pipe` or a `FileHandle` (a file is safer to read to its end: see `TestProcess`).
+    static func spawn(_ arguments: [String], amqpURL: String?, stdout: Any? = nil, stderr: Any? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try path())
         process.arguments = arguments

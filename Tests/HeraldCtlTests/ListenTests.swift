@@ -2,14 +2,19 @@ import Foundation
 import HeraldCore
 import HeraldSigning
 import HeraldCtl
+import HeraldTestSupport
 import Testing
 
 /// `heraldctl listen` run as a process, with webhooks signed by `Signer.sign` POSTed by curl.
 @Suite("heraldctl listen verifies webhooks")
 struct ListenTests {
     /// Starts `heraldctl listen --port 0 --json …` and waits for the port it prints.
-    static func startListener(profile: String, secret: String) async throws -> (Process, Int, Pipe) {
-        let out = Pipe(), err = Pipe()
+    static func startListener(profile: String, secret: String) async throws -> (Process, Int, URL) {
+        // Standard output goes to a file, read once the listener has exited (see `TestProcess`).
+        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("ctl-listen-out-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = Pipe()
         let process = try CtlBinary.spawn(["listen", "--port", "0", "--profile", profile, "--secret", secret, "--json"],
                                           amqpURL: nil, stdout: out, stderr: err)
         let handle = err.fileHandleForReading
@@ -21,7 +26,8 @@ struct ListenTests {
             text += String(decoding: chunk, as: UTF8.self)
             if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 let port = Int(text[range].split(separator: ":").last!)!
-                return (process, port, out)
+                try? out.close()
+                return (process, port, outURL)
             }
         }
         process.terminate()
@@ -37,15 +43,7 @@ struct ListenTests {
                     "-H", "Content-Type: application/json"]
         for h in headers { args += ["-H", "\(h.name): \(h.value)"] }
         args.append("http://127.0.0.1:\(port)\(path)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl"] + args
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Int(String(decoding: data, as: UTF8.self)) ?? -1
+        return Int(try TestProcess.run("curl", args).output) ?? -1
     }
 
     @Test("a signed webhook gets 200 and a tampered one 401, for every HMAC profile", arguments: ["eksms", "standard", "teekrr", "sinch"])
@@ -68,7 +66,8 @@ struct ListenTests {
 
         process.terminate()
         process.waitUntilExit()
-        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let lines = String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self).split(separator: "\n")
+        try? FileManager.default.removeItem(at: out)
         var valid: [Bool] = []
         for line in lines { if let b = (try? JSONValue.parse(String(line)))?["valid"]?.boolValue { valid.append(b) } }
         #expect(valid == [true, false, false], "printed: \(lines)")

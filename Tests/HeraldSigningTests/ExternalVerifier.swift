@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldTestSupport
 @testable import HeraldSigning
 
 /// Runs the seeds' own verification code (node) and the `standardwebhooks` package (python3) on
@@ -24,19 +25,10 @@ enum ExternalVerifier {
 
     /// Runs `tool script args…`; throws `Missing` when the tool is not installed.
     static func run(_ tool: String, _ script: String, _ args: [String]) throws -> Outcome {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [tool, directory.appendingPathComponent(script).path] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let out = String(decoding: data, as: UTF8.self)
-        if p.terminationStatus == 127 { throw Missing(tool: tool) }
-        if tool == "python3", p.terminationStatus == 3 { throw Missing(tool: "python3 package standardwebhooks") }
-        return Outcome(status: p.terminationStatus, output: out)
+        let result = try TestProcess.run(tool, [directory.appendingPathComponent(script).path] + args, mergeErrors: true)
+        if result.status == 127 { throw Missing(tool: tool) }
+        if tool == "python3", result.status == 3 { throw Missing(tool: "python3 package standardwebhooks") }
+        return Outcome(status: result.status, output: result.output)
     }
 
     /// Writes a case file for one signed request and runs `script` on it.

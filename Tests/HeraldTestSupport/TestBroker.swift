@@ -73,20 +73,11 @@ public enum TestBroker {
     /// Runs a program found on PATH; throws with its output when it exits non-zero.
     @discardableResult
     public static func run(_ program: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw CommandFailed(command: ([program] + arguments).joined(separator: " "), status: process.terminationStatus, output: text)
+        let result = try TestProcess.run(program, arguments, mergeErrors: true)
+        guard result.status == 0 else {
+            throw CommandFailed(command: ([program] + arguments).joined(separator: " "), status: result.status, output: result.output)
         }
-        return text
+        return result.output
     }
 
     public struct CommandFailed: Error, CustomStringConvertible {
