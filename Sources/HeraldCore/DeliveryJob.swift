@@ -30,7 +30,7 @@ extension Array where Element == HTTPHeader {
 /// ```json
 /// {"kind":"herald.delivery","v":1,"endpointId":"ep_1","url":"https://example.com/hook",
 ///  "profile":"standard","attempt":1,"firstAttemptAt":"…","signedAt":"…","notBefore":null,
-///  "policy":{…RetryPolicy…},"headers":[["webhook-id","evt_1"],…],"body":"{\"type\":…}",
+///  "policy":{…RetryPolicy…},"rateLimitPerSecond":10,"headers":[["webhook-id","evt_1"],…],"body":"{\"type\":…}",
 ///  "event":{…Event wire form…}}
 /// ```
 /// `body` is the exact UTF-8 text to send (rendered bodies are always JSON text, so a JSON
@@ -48,14 +48,17 @@ public struct DeliveryJob: Sendable, Hashable {
     /// Do not deliver before this time (a retry longer than the longest delay tier is parked again).
     public var notBefore: Timestamp?
     public var policy: RetryPolicy
+    /// The endpoint's rate limit (requests per second, all workers together) when it has one;
+    /// the workers enforce it, so it travels with the job.
+    public var rateLimitPerSecond: Int?
     public var headers: [HTTPHeader]
     public var body: [UInt8]
     public var event: Event
 
     public init(
         endpointId: String, url: String, profile: String, attempt: Int, firstAttemptAt: Timestamp,
-        signedAt: Timestamp, notBefore: Timestamp? = nil, policy: RetryPolicy, headers: [HTTPHeader], body: [UInt8],
-        event: Event
+        signedAt: Timestamp, notBefore: Timestamp? = nil, policy: RetryPolicy, rateLimitPerSecond: Int? = nil,
+        headers: [HTTPHeader], body: [UInt8], event: Event
     ) {
         self.endpointId = endpointId
         self.url = url
@@ -65,6 +68,7 @@ public struct DeliveryJob: Sendable, Hashable {
         self.signedAt = signedAt
         self.notBefore = notBefore
         self.policy = policy
+        self.rateLimitPerSecond = rateLimitPerSecond
         self.headers = headers
         self.body = body
         self.event = event
@@ -93,6 +97,7 @@ extension DeliveryJob {
         o["signedAt"] = .string(signedAt.iso8601Milliseconds)
         o.set("notBefore", notBefore.map { .string($0.iso8601Milliseconds) })
         o["policy"] = .object(policy.jsonObject)
+        o.set("rateLimitPerSecond", rateLimitPerSecond.map { .number(Double($0)) })
         o["headers"] = .array(headers.map { [.string($0.name), .string($0.value)] })
         o["body"] = .string(String(decoding: body, as: UTF8.self))
         o["event"] = .object(event.wireObject)
@@ -117,7 +122,8 @@ extension DeliveryJob {
             endpointId: try r.nonEmptyString("endpointId"), url: try r.nonEmptyString("url"),
             profile: try r.nonEmptyString("profile"), attempt: attempt, firstAttemptAt: try r.time("firstAttemptAt"),
             signedAt: try r.time("signedAt"), notBefore: try r.optionalTime("notBefore"),
-            policy: try RetryPolicy(jsonObject: try r.object("policy")), headers: headers,
+            policy: try RetryPolicy(jsonObject: try r.object("policy")),
+            rateLimitPerSecond: try r.optionalInt("rateLimitPerSecond"), headers: headers,
             body: Array(try r.string("body").utf8), event: try Event(wireObject: try r.object("event")))
     }
 }

@@ -35,7 +35,7 @@ public enum Signer {
         return DeliveryJob(
             endpointId: endpoint.id, url: url, profile: profile.name, attempt: previous?.attempt ?? 1,
             firstAttemptAt: previous?.firstAttemptAt ?? now, signedAt: now, notBefore: previous?.notBefore,
-            policy: policy(for: endpoint), headers: request.headers, body: request.body, event: event)
+            policy: policy(for: endpoint), rateLimitPerSecond: endpoint.rateLimitPerSecond, headers: request.headers, body: request.body, event: event)
     }
 
     /// The endpoint's policy: its override, else its profile's default.

@@ -24,7 +24,7 @@ extension DeliveryWorker {
             await park(job, delivery, seconds: seconds, cause: "not_before", connection)
             return
         }
-        switch await gate.admit(job.endpointId) {
+        switch await gate.admit(job.endpointId, rateLimit: job.rateLimitPerSecond) {
         case .park(let cause, let seconds):
             await park(job, delivery, seconds: seconds, cause: cause, connection)
         case .go:

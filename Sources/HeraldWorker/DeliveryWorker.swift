@@ -34,7 +34,8 @@ public final class DeliveryWorker: Service, Sendable {
         self.client = HTTPDeliveryClient(
             configuration: .init(destinationGuard: configuration.destinationGuard), logger: logger)
         self.gate = EndpointGate(
-            perEndpoint: configuration.perEndpoint, breaker: configuration.breaker, rateShare: configuration.rateShare)
+            perEndpoint: configuration.perEndpoint, breaker: configuration.breaker,
+            defaultRate: configuration.rateLimitPerSecond, processes: configuration.processes)
     }
 
     /// What the worker declares at startup: its input and everything it publishes to, dead-letter

@@ -19,22 +19,31 @@ final class EndpointGate: @unchecked Sendable {
     private var breakers: [String: CircuitBreaker] = [:]
     private var buckets: [String: TokenBucket] = [:]
     private let breakerConfiguration: CircuitBreaker.Configuration
-    private let rateShare: Double?
+    /// The default limit for jobs that carry none (`HERALD_WORKER_RATE_LIMIT`), per second for
+    /// all workers together, and how many workers share each limit.
+    private let defaultRate: Int?
+    private let processes: Int
 
-    init(perEndpoint: Int, breaker: CircuitBreaker.Configuration, rateShare: Double?) {
+    init(perEndpoint: Int, breaker: CircuitBreaker.Configuration, defaultRate: Int?, processes: Int) {
         // A short wait line per endpoint (as long as the cap) smooths bursts; beyond it, jobs are
         // parked so a slow endpoint never holds more than 2 × cap of the worker's prefetch.
         limiter = InFlightLimiter(limit: perEndpoint, maxWaiting: perEndpoint)
         breakerConfiguration = breaker
-        self.rateShare = rateShare
+        self.defaultRate = defaultRate
+        self.processes = max(1, processes)
     }
 
     /// Rate limit, then a slot (waiting in line if need be), then the breaker.
-    func admit(_ endpoint: String) async -> Admission {
-        if let share = rateShare {
+    ///
+    /// - Parameter rateLimit: the endpoint's own limit from the job; each of the `processes`
+    ///   workers takes an equal share, so together they hold it.
+    func admit(_ endpoint: String, rateLimit: Int? = nil) async -> Admission {
+        if let limit = rateLimit ?? defaultRate, limit > 0 {
+            let share = Double(limit) / Double(processes)
             let allowed = lock.withLock {
                 let now = ContinuousClock.now
-                var bucket = buckets[endpoint] ?? TokenBucket(rate: share, now: now)
+                // A changed limit (the endpoint was updated) starts a fresh bucket.
+                var bucket = buckets[endpoint].flatMap { $0.rate == share ? $0 : nil } ?? TokenBucket(rate: share, now: now)
                 let ok = bucket.take(now: now)
                 buckets[endpoint] = bucket
                 return ok

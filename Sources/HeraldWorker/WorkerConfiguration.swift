@@ -10,7 +10,7 @@ import HeraldService
 /// | `HERALD_OPS_HOST` | `127.0.0.1` | address the ops server binds |
 /// | `HERALD_WORKER_CONCURRENCY` | `256` | prefetch on `herald.deliver` = most jobs in flight in this process (1…65535) |
 /// | `HERALD_WORKER_PER_ENDPOINT` | `32` | most transfers in flight per endpoint in this process |
-/// | `HERALD_WORKER_RATE_LIMIT` | `0` | deliveries per second per endpoint across all workers; 0 = unlimited |
+/// | `HERALD_WORKER_RATE_LIMIT` | `0` | default deliveries per second per endpoint across all workers, for endpoints without a `rateLimitPerSecond` of their own; 0 = unlimited |
 /// | `HERALD_WORKER_PROCESSES` | `1` | how many worker processes share that rate limit (each takes limit / processes) |
 /// | `HERALD_WORKER_BREAKER_THRESHOLD` | `5` | consecutive unhealthy attempts that open an endpoint's circuit |
 /// | `HERALD_WORKER_BREAKER_COOLDOWN` | `30s` | wait before the first probe of an open circuit |
@@ -77,8 +77,4 @@ public struct WorkerConfiguration: Sendable {
             destinationGuard: guardConfig)
     }
 
-    /// This process's share of the endpoint rate limit, in requests per second.
-    var rateShare: Double? {
-        rateLimitPerSecond.map { Double($0) / Double(processes) }
-    }
 }
