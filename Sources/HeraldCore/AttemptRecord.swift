@@ -36,8 +36,8 @@ public struct AttemptRecord: Sendable, Hashable {
     public var url: String
     public var nextAttemptAt: Timestamp?
 
-    /// The longest response snippet kept.
-    public static let maxSnippetBytes = 512
+    /// The longest response snippet kept: the first 1 KB of the body, cut on a character boundary.
+    public static let maxSnippetBytes = 1024
 
     public init(
         eventId: String, endpointId: String, attempt: Int, at: Timestamp, outcome: AttemptOutcome,

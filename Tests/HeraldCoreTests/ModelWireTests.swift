@@ -61,6 +61,12 @@ struct ModelWireTests {
         #expect(back.body == body)
         #expect(back.nextDelaySeconds == 30)
         #expect(back.headers[header: "WEBHOOK-ID"] == "evt_1")
+        #expect(back.rateLimitPerSecond == nil)
+
+        var limited = job
+        limited.rateLimitPerSecond = 25
+        let limitedBack = try DeliveryJob.wireDecoded(limited.wireEncoded())
+        #expect(limitedBack.rateLimitPerSecond == 25, "the endpoint's rate limit travels with the job")
     }
 
     @Test("an attempt record round-trips and truncates long snippets on a character boundary")
