@@ -10,6 +10,9 @@
 #   scripts/run.sh --demo-only     # the same, but stop after the demo event is verified
 #   scripts/run.sh workers N       # while it runs (in another shell): scale to N workers
 #   scripts/run.sh stop            # stop a run left behind (e.g. after kill -9)
+#
+# HERALD_WORKERS (2) sets the number of workers; HERALD_BUILD=debug uses a debug build instead
+# of release (quicker to build while developing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -54,7 +57,7 @@ scale_workers() { # target count
     [[ "$target" =~ ^[0-9]+$ ]] || { echo "run.sh: workers needs a number, got '$target'" >&2; exit 2; }
     [ -f "$state/env" ] || { echo "run.sh: Herald is not running (no $state/env); start it with scripts/run.sh" >&2; exit 1; }
     set -a; source "$state/env"; set +a
-    bin="$root/.build/release"
+    bin="$root/.build/${HERALD_BUILD:-release}"
     running=$(ls "$state"/pids/worker-*.pid 2>/dev/null | wc -l)
     local index=$running
     while [ "$index" -lt "$target" ]; do index=$((index + 1)); start_worker "$index"; done
@@ -72,9 +75,10 @@ demo_only=false; [ "${1:-}" = --demo-only ] && demo_only=true
 
 # ---------------------------------------------------------------- install, build, broker
 source scripts/install-deps.sh
-log "building release binaries"
-swift build -c release
-bin="$root/.build/release"
+build=${HERALD_BUILD:-release}
+log "building $build binaries"
+swift build -c "$build"
+bin="$root/.build/$build"
 
 # A previous run that was killed may have left processes: stop them first (running twice works).
 [ -d "$state/pids" ] && stop_all
@@ -99,6 +103,7 @@ HERALD_INGEST_URL=http://127.0.0.1:$ingest_port
 HERALD_ADMIN_KEY=$admin_key
 HERALD_ALLOW_PRIVATE=127.0.0.1/32
 HERALD_WORKER_PROCESSES=${HERALD_WORKERS:-2}
+HERALD_BUILD=$build
 ENV
 set -a; source "$state/env"; set +a
 rm -f "$HERALD_DATABASE_PATH"

@@ -138,7 +138,7 @@ struct DeadLetterQueueBrokerTests {
         let started = await eventually(timeout: .seconds(20)) { (try? await f.depth(HeraldNames.resignQueue)) ?? 0 >= 600 }
         #expect(started, "the replay did not get going")
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.waitForExit()
         #expect(process.terminationReason == .uncaughtSignal)
 
         // The broker returns the killed connection's unacknowledged messages to herald.dead.

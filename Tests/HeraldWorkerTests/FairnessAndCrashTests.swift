@@ -68,7 +68,7 @@ struct FairnessAndCrashTests {
         }
         #expect(started, "the first worker delivered \(seen.count) jobs before the kill")
         kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
+        await first.waitForExit()
         let second = try spawnWorker(h.url)
         let all = await eventually(timeout: .seconds(30)) {
             for r in (try? await h.attempts(count: 10, timeout: .milliseconds(100))) ?? [] where r.outcome == .delivered {
@@ -77,7 +77,7 @@ struct FairnessAndCrashTests {
             return seen.count == jobs.count
         }
         second.terminate()  // SIGTERM: graceful
-        second.waitUntilExit()
+        await second.waitForExit()
         let left = try await h.depth(HeraldNames.deliverQueue)
         await h.stop()
         #expect(all, "delivered \(seen.count) of \(jobs.count) distinct jobs after the kill")
