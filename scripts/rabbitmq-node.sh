@@ -64,10 +64,16 @@ CONF
 stop)
     [ -f "$dir/nodename" ] || exit 0
     node_env
-    rabbitmqctl -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1 || true
-    # stop waits for the node; make sure nothing of it survives (beam, epmd stays shared).
-    if [ -f "$RABBITMQ_PID_FILE" ]; then kill "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null || true; fi
-    pkill -f -- "-sname $RABBITMQ_NODENAME" 2>/dev/null || true
+    # A polite stop first; a node that no longer answers is killed (epmd stays: it is shared).
+    timeout 30 rabbitmqctl -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1 || true
+    pid=$(cat "$RABBITMQ_PID_FILE" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    pkill -KILL -f -- "-sname $RABBITMQ_NODENAME" 2>/dev/null || true
+    pkill -KILL -f -- "rabbitmqctl.*-n.*$RABBITMQ_NODENAME" 2>/dev/null || true
     ;;
 *)
     echo "usage: rabbitmq-node.sh start|stop DIR [NAME]" >&2
