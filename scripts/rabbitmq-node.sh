@@ -49,6 +49,9 @@ CONF
     # The wrapper scripts switch to the rabbitmq user, who must be able to reach DIR.
     parent=$dir; while parent=$(dirname "$parent") && [ "$parent" != / ]; do chmod o+x "$parent" 2>/dev/null || true; done
     node_env
+    # Every vhost, connection and quorum queue holds files; Debian's default of 1024 runs out
+    # when the test suite works in many vhosts at once, and the node then stops accepting.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     rabbitmq-server -detached >"$dir/log/start.out" 2>&1
     rabbitmqctl -n "$RABBITMQ_NODENAME" wait "$RABBITMQ_PID_FILE" --timeout 90 >/dev/null 2>&1 \
         || { echo "rabbitmq-node: node $RABBITMQ_NODENAME did not start; logs in $dir/log" >&2; exit 1; }

@@ -13,12 +13,15 @@ public enum TestBroker {
         }
     }
 
-    /// The test node's AMQP URL, e.g. `amqp://guest:guest@127.0.0.1:25672/`.
+    /// The test node's AMQP URL, e.g. `amqp://guest:guest@127.0.0.1:25672/?connection_timeout=30000`.
+    ///
+    /// The generous handshake timeout is for the first seconds of a run, when every suite starts
+    /// at once and the node is busy creating vhosts and quorum queues.
     public static func url() throws -> String {
         guard let url = ProcessInfo.processInfo.environment["HERALD_TEST_AMQP_URL"], !url.isEmpty else {
             throw NotConfigured()
         }
-        return url
+        return url.contains("?") ? url : url + "?connection_timeout=30000"
     }
 
     /// The test node's Erlang node name, for `rabbitmqctl -n`.
