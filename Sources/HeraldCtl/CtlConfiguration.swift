@@ -45,7 +45,9 @@ public struct CtlConfiguration: Sendable {
     /// Connects to the broker, turning "nothing listening" into one sentence naming the URL.
     public func connect(purpose: String) async throws -> AMQPConnection {
         var configuration = try AMQPConfiguration(url: amqpURL, connectionName: "heraldctl \(purpose)")
-        configuration.connectTimeout = .seconds(3)
+        // An interactive tool should fail fast when nothing answers, unless the URL asks otherwise
+        // (`?connection_timeout=` in ms, e.g. for a busy broker).
+        if !amqpURL.contains("connection_timeout=") { configuration.connectTimeout = .seconds(3) }
         configuration.publishTimeout = .seconds(60)
         do {
             return try await AMQPConnection.connect(configuration, logger: amqpLogger)
