@@ -38,9 +38,13 @@ cleanup() {
 trap cleanup EXIT
 
 status=0
+results=$(mktemp /tmp/herald-test-results.XXXXXX)
+run_tests() { # swift test arguments…; output is kept for the summary at the end
+    swift test --skip-build "$@" 2>&1 | tee -a "$results"
+}
 # Pure logic and real HTTP on 127.0.0.1, no broker: all at once.
 echo "==> unit tests, signing proofs (node, python), HTTP engine"
-swift test --skip-build --filter 'HeraldCoreTests|HeraldSigningTests|HeraldStoreTests|HeraldDeliveryTests' || status=1
+run_tests --filter 'HeraldCoreTests|HeraldSigningTests|HeraldStoreTests|HeraldDeliveryTests' || status=1
 
 # Broker suites, one target at a time, each on a fresh private node. Every service test works in
 # a vhost of its own with Herald's whole quorum-queue topology; all targets at once made one
@@ -48,14 +52,14 @@ swift test --skip-build --filter 'HeraldCoreTests|HeraldSigningTests|HeraldStore
 for target in AMQPTests HeraldTopologyTests HeraldIngestTests HeraldSignerTests HeraldWorkerTests HeraldCtlTests; do
     start_node
     echo "==> $target"
-    swift test --skip-build --filter "$target" --skip BrokerOutage || status=1
+    run_tests --filter "$target" --skip BrokerOutage || status=1
     stop_node
 done
 
 # These stop the broker or raise its alarms, so they run alone.
 start_node
 echo "==> broker outage tests (alone)"
-swift test --skip-build --filter BrokerOutage || status=1
+run_tests --filter BrokerOutage || status=1
 
 for check in scripts/check-deploy.sh scripts/check-openapi.sh; do
     if [ -x "$check" ]; then
@@ -63,4 +67,15 @@ for check in scripts/check-deploy.sh scripts/check-openapi.sh; do
         "$check" || status=1
     fi
 done
+# One closing line for the whole suite: Swift Testing's per-run totals added up.
+python3 - "$results" "$status" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+passed = sum(int(n) for n in re.findall(r"Test run with (\d+) tests? .*passed after", text))
+failed = len(re.findall(r"✘ Test (?!run with).* failed after", text))
+if sys.argv[2] != "0" and failed == 0:
+    failed = 1  # a phase failed without a test failing (build, check script, crash)
+print(f"{passed} passed, {failed} failed")
+PY
+rm -f "$results"
 exit $status
