@@ -2,6 +2,9 @@
 # verifying receiver (`heraldctl listen`), sends a status change, and shows it delivered and
 # verified. Expects $bin, $state, $receiver_port, HERALD_INGEST_URL and HERALD_ADMIN_KEY.
 
+all_delivered() { # reads GET /v1/events/{id}: true when every endpoint's state is delivered
+    python3 -c 'import json,sys; d=json.load(sys.stdin)["deliveries"]; sys.exit(0 if d and all(x["state"] == "delivered" for x in d) else 1)'
+}
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 api() { # method path key [json body]
@@ -41,7 +44,7 @@ for _ in $(seq 1 150); do
 done
 if [ -z "$verified" ]; then
     echo "demo: the receiver did not get the webhook for $message_id within 30 s; logs in $state/logs" >&2
-    tail -5 "$state"/logs/*.log >&2
+    tail -n 5 "$state"/logs/*.log >&2
     exit 1
 fi
 python3 - "$verified" <<'PY'
@@ -54,6 +57,16 @@ if not line.get("valid"):
     print("    error:", line.get("error"))
     sys.exit(1)
 PY
-sleep 1
+# The worker's attempt record reaches the delivery log a moment after the receiver got the POST.
 log "demo: GET /v1/events/$event_id"
-api GET "/v1/events/$event_id" "$api_key" | python3 -m json.tool
+for _ in $(seq 1 50); do
+    api GET "/v1/events/$event_id" "$api_key" >"$state/demo-event.json"
+    all_delivered <"$state/demo-event.json" && break
+    sleep 0.2
+done
+python3 -m json.tool "$state/demo-event.json"
+if ! all_delivered <"$state/demo-event.json"; then
+    echo "demo: event $event_id is not marked delivered in the delivery log; logs in $state/logs" >&2
+    exit 1
+fi
+log "demo: event $event_id delivered to $endpoint_id and verified by the receiver"
