@@ -57,6 +57,7 @@ let package = Package(
         .target(
             name: "HeraldService",
             dependencies: [
+                "AMQP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,3 +1,4 @@
+import AMQP
 import Foundation
 
 /// Reads a service's settings from environment variables, failing with a message that names the
@@ -81,6 +82,17 @@ public struct ServiceEnvironment: Sendable {
             throw ConfigurationError(key: key, problem: "'\(text)' is not one of \(choices.joined(separator: ", "))")
         }
         return text
+    }
+
+    /// Checks the form of `HERALD_AMQP_URL` (scheme, port, vhost, options) when it is set, so a
+    /// mistyped URL stops the service at startup naming the key, not at its first connection.
+    public func checkAMQPURL() throws(ConfigurationError) {
+        guard let url = raw("HERALD_AMQP_URL") else { return }
+        do {
+            _ = try AMQPConfiguration(url: url)
+        } catch {
+            throw ConfigurationError(key: "HERALD_AMQP_URL", problem: "\(error)")
+        }
     }
 
     static func parseDuration(_ text: String) -> Duration? {

@@ -8,6 +8,7 @@ let configuration: IngestConfiguration
 do {
     let environment = try ServiceEnvironment()
     configuration = try IngestConfiguration(environment: environment)
+    try environment.checkAMQPURL()
     try Observability.bootstrap(service: "herald-ingest", environment: environment)
 } catch {
     FileHandle.standardError.write(Data("\(error)\n".utf8))

@@ -12,9 +12,10 @@ let configuration: SignerConfiguration
 do {
     let environment = try ServiceEnvironment()
     configuration = try SignerConfiguration(environment: environment)
+    try environment.checkAMQPURL()
     try Observability.bootstrap(service: "herald-signer", environment: environment)
 } catch {
-    print("herald-signer: \(error)")
+    FileHandle.standardError.write(Data("herald-signer: \(error)\n".utf8))
     exit(2)
 }
 

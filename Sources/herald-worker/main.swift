@@ -9,6 +9,7 @@ do {
     let environment = try ServiceEnvironment()
     try Observability.bootstrap(service: "herald-worker", environment: environment)
     configuration = try WorkerConfiguration(environment: environment)
+    try environment.checkAMQPURL()
 } catch {
     FileHandle.standardError.write(Data("herald-worker: \(error)\n".utf8))
     exit(2)
