@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Tests scripts/run.sh and the services' startup configuration checks, on this machine, offline.
+
+    scripts/test-run-script.py                     # uses the debug build in .build/debug
+    HERALD_BIN=.build/release scripts/test-run-script.py
+
+What it checks:
+  - herald-ingest, herald-signer and herald-worker each exit with status 2 and a message naming
+    the setting when one is invalid (the Swift suites test the parsers, not the executables);
+  - `run.sh --demo-only` delivers the demo event, the receiver verifies its signature, the
+    delivery log says delivered, and it stops leaving no process behind;
+  - `run.sh` in the background: `run.sh workers 4` scales up, events still get delivered,
+    `run.sh workers 1` scales down, Ctrl-C (SIGINT to its process group) stops everything;
+  - a second run right after, stopped by SIGINT to run.sh alone, works and leaves nothing.
+
+run.sh gets a state directory of its own (HERALD_RUN_STATE), hence its own RabbitMQ node (name,
+ports, data dir) and free ports for everything else, so a run.sh the user has going is never
+touched. It uses the binaries in HERALD_BIN and builds nothing. Prints one PASS or FAIL line per
+check and exits non-zero if any failed. Takes about a minute and a half.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(os.environ.get("HERALD_BIN", ROOT / ".build" / "debug")).resolve()
+RUN_SH = str(ROOT / "scripts" / "run.sh")
+
+results = {"passed": 0, "failed": 0}
+
+
+def check(ok, what, detail=""):
+    """Records one check; a failure says what differed."""
+    if ok:
+        results["passed"] += 1
+        print(f"PASS  {what}", flush=True)
+    else:
+        results["failed"] += 1
+        print(f"FAIL  {what}" + (f": {detail}" if detail else ""), flush=True)
+    return ok
+
+
+def clean_environment(**settings):
+    """The caller's environment without any HERALD_* or RABBITMQ_* setting, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "RABBITMQ_"))}
+    env.update({k: str(v) for k, v in settings.items()})
+    return env
+
+
+def tail(path, lines=15):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no output)"
+
+
+# ---------------------------------------------------------------- configuration errors
+
+def test_configuration_errors(work):
+    bad_file = work / "bad.env"
+    bad_file.write_text("# a config file\nHERALD_LOG_LEVEL=info\nthis line has no equals sign\n")
+    bad_value_file = work / "bad-value.env"
+    bad_value_file.write_text("HERALD_WORKER_CONCURRENCY=lots\nHERALD_SIGNER_PREFETCH=lots\nHERALD_MAX_BODY_BYTES=lots\n")
+    cases = [
+        ("herald-worker", "HERALD_WORKER_CONCURRENCY", "abc"),
+        ("herald-worker", "HERALD_AMQP_URL", "http://127.0.0.1:5672/"),
+        ("herald-worker", "HERALD_OPS_PORT", "70000"),
+        ("herald-worker", "HERALD_SHUTDOWN_GRACE", "soon"),
+        ("herald-signer", "HERALD_AMQP_URL", "amqp://guest:guest@127.0.0.1:notaport/"),
+        ("herald-signer", "HERALD_OPS_PORT", "-1"),
+        ("herald-signer", "HERALD_SIGNER_PREFETCH", "0"),
+        ("herald-ingest", "HERALD_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/a/b"),
+        ("herald-ingest", "HERALD_INGEST_PORT", "99999"),
+        ("herald-ingest", "HERALD_MAX_BODY_BYTES", "big"),
+    ]
+    for program in ("herald-ingest", "herald-signer", "herald-worker"):
+        cases.append((program, "HERALD_LOG_FORMAT", "xml"))
+        cases.append((program, "HERALD_CONFIG_FILE", str(bad_file)))
+    cases += [
+        ("herald-worker", "HERALD_WORKER_CONCURRENCY", ("HERALD_CONFIG_FILE", bad_value_file)),
+        ("herald-signer", "HERALD_SIGNER_PREFETCH", ("HERALD_CONFIG_FILE", bad_value_file)),
+        ("herald-ingest", "HERALD_MAX_BODY_BYTES", ("HERALD_CONFIG_FILE", bad_value_file)),
+    ]
+    # Everything else valid, and harmless should a process start anyway: no broker on port 9,
+    # free ports, a scratch database.
+    base = dict(HERALD_AMQP_URL="amqp://guest:guest@127.0.0.1:9/", HERALD_INGEST_PORT=0, HERALD_OPS_PORT=0,
+                HERALD_DATABASE_PATH=work / "config-test.sqlite", HERALD_ADMIN_KEY="adm_" + "x" * 24)
+    for program, key, value in cases:
+        setting, text = value if isinstance(value, tuple) else (key, value)
+        env = clean_environment(**{**base, setting: text})
+        what = f"{program} with {setting}={text if setting != 'HERALD_CONFIG_FILE' else Path(text).name} exits 2 naming {key}"
+        try:
+            done = subprocess.run([str(BIN / program)], env=env, cwd=work, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, errors="replace", timeout=10)
+        except subprocess.TimeoutExpired:
+            check(False, what, "still running after 10 s (the setting was accepted)")
+            continue
+        first = (done.stderr.strip().splitlines() or ["(nothing on stderr)"])[0]
+        check(done.returncode == 2 and key in done.stderr and "invalid configuration" in done.stderr, what,
+              f"expected status 2 and '{key}' on stderr, got status {done.returncode} and: {first[:300]}")
+
+
+# ---------------------------------------------------------------- run.sh
+
+class RunScript:
+    """run.sh with a state directory of its own, and what it leaves behind."""
+
+    def __init__(self, work):
+        self.state = work / "state"
+        self.env = clean_environment(HERALD_RUN_STATE=self.state, HERALD_BIN=BIN, HERALD_WORKERS=2)
+        key = subprocess.run(["cksum"], input=str(self.state), capture_output=True, text=True).stdout.split()[0]
+        self.node_name = f"herald-run-{key}"
+        self.node_dir = Path(f"/tmp/herald-run-{key}")
+        self.epmd_was_running = subprocess.run(["epmd", "-names"], capture_output=True).returncode == 0
+        self.runs = 0
+
+    def output_file(self, label):
+        self.runs += 1
+        return self.state.parent / f"run-{self.runs}-{label}.out"
+
+    def processes(self):
+        """(pid, command name) of every process this run.sh started: the services, heraldctl,
+        tail, and the RabbitMQ node with its helpers."""
+        marks = [f"HERALD_RUN_STATE={self.state}\0".encode(), self.node_name.encode()]
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                blob = (entry / "environ").read_bytes() + b"\0" + (entry / "cmdline").read_bytes()
+                name = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if any(mark in blob for mark in marks):
+                found.append((int(entry.name), name))
+        return found
+
+    def workers(self):
+        return [pid for pid, name in self.processes() if name == "herald-worker"]
+
+    def wait_for_workers(self, count, seconds=15):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if len(self.workers()) == count:
+                return True
+            time.sleep(0.2)
+        return False
+
+    def check_nothing_left(self, label):
+        # run.sh has exited; allow a moment for a `sleep 1` of its log-following loop.
+        deadline = time.monotonic() + 10
+        left = self.processes()
+        while left and time.monotonic() < deadline:
+            time.sleep(0.5)
+            left = self.processes()
+        check(not left, f"{label}: no process left behind", f"still running: {left}")
+        epmd_names = subprocess.run(["epmd", "-names"], capture_output=True, text=True).stdout
+        check(self.node_name not in epmd_names, f"{label}: its RabbitMQ node is gone from epmd", epmd_names.strip())
+        if not self.epmd_was_running:
+            running = subprocess.run(["epmd", "-names"], capture_output=True).returncode == 0
+            check(not running, f"{label}: the epmd its node started is stopped")
+        check(not self.node_dir.exists(), f"{label}: its node's data dir is removed", str(self.node_dir))
+        check(not (self.state / "env").exists(), f"{label}: its env file is removed")
+
+    def start_background(self, label):
+        out = self.output_file(label)
+        process = subprocess.Popen([RUN_SH], env=self.env, cwd=ROOT, stdin=subprocess.DEVNULL,
+                                   stdout=out.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if "Herald is running" in out.read_text(errors="replace"):
+                return process, out
+            if process.poll() is not None:
+                break
+            time.sleep(0.5)
+        check(False, f"{label}: run.sh comes up", f"status {process.poll()}; last output:\n{tail(out)}")
+        return None, out
+
+    def stop(self):
+        subprocess.run([RUN_SH, "stop"], env=self.env, cwd=ROOT, capture_output=True, timeout=120)
+
+
+def send_status(env_file, message_id):
+    settings = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    request = urllib.request.Request(
+        f"{settings['HERALD_INGEST_URL']}/v1/messages/{message_id}/status", method="POST",
+        data=json.dumps({"status": "FAILED", "recipient": "9818000000", "channel": "sms"}).encode(),
+        headers={"Authorization": f"Bearer {settings['HERALD_API_KEY']}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+def receiver_verified(state, message_id, seconds=30):
+    """The receiver's JSON line for `message_id`, once it arrives."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for line in (state / "logs" / "listen.log").read_text(errors="replace").splitlines():
+            if message_id in line:
+                try:
+                    return json.loads(line)
+                except ValueError:
+                    return {"valid": False, "error": f"not JSON: {line[:200]}"}
+        time.sleep(0.2)
+    return None
+
+
+def wait_exit(process, seconds):
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def test_demo_only(run):
+    out = run.output_file("demo-only")
+    started = time.monotonic()
+    with out.open("w") as sink:
+        try:
+            status = subprocess.run([RUN_SH, "--demo-only"], env=run.env, cwd=ROOT, stdin=subprocess.DEVNULL,
+                                    stdout=sink, stderr=subprocess.STDOUT, timeout=240).returncode
+        except subprocess.TimeoutExpired:
+            status = None
+    text = out.read_text(errors="replace")
+    check(status == 0, f"run.sh --demo-only exits 0 ({time.monotonic() - started:.0f} s)",
+          f"status {status}; last output:\n{tail(out)}")
+    check("signature verified: True" in text, "demo: the receiver verified the webhook's signature",
+          "no 'signature verified: True' in run.sh's output")
+    try:
+        event = json.loads((run.state / "demo-event.json").read_text())
+        states = [d["state"] for d in event["deliveries"]]
+    except (OSError, ValueError, KeyError) as error:
+        states = [f"unreadable: {error}"]
+    check(states == ["delivered"], "demo: GET /v1/events/{id} says delivered", f"expected ['delivered'], got {states}")
+    run.check_nothing_left("--demo-only")
+
+
+def test_background_scale_and_ctrl_c(run):
+    process, out = run.start_background("background")
+    if process is None:
+        return
+    try:
+        check(run.wait_for_workers(2), "background run: 2 workers at start", f"got {len(run.workers())}")
+        scaled = subprocess.run([RUN_SH, "workers", "4"], env=run.env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        check(scaled.returncode == 0, "run.sh workers 4 exits 0", scaled.stderr.strip()[-300:])
+        check(run.wait_for_workers(4), "run.sh workers 4: 4 worker processes", f"got {len(run.workers())}")
+        time.sleep(3)
+        check(len(run.workers()) == 4, "run.sh workers 4: all 4 still alive 3 s later",
+              f"got {len(run.workers())}; worker logs in {run.state / 'logs'}")
+        message_id = f"msg_runtest_{int(time.time())}"
+        status = send_status(run.state / "env", message_id)
+        line = receiver_verified(run.state, message_id)
+        check(status == 202 and line is not None and line.get("valid") is True,
+              "with 4 workers an event is delivered and verified",
+              f"POST answered {status}; receiver line: {line}")
+        scaled = subprocess.run([RUN_SH, "workers", "1"], env=run.env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        check(scaled.returncode == 0, "run.sh workers 1 exits 0", scaled.stderr.strip()[-300:])
+        check(run.wait_for_workers(1), "run.sh workers 1: 1 worker process", f"got {len(run.workers())}")
+    finally:
+        # Ctrl-C: SIGINT to the terminal's foreground process group, run.sh and all it started.
+        os.killpg(process.pid, signal.SIGINT)
+        status = wait_exit(process, 120)
+    check(status == 130, "Ctrl-C: run.sh stops (status 130)", f"status {status}; last output:\n{tail(out)}")
+    check("stopped; logs are in" in out.read_text(errors="replace"), "Ctrl-C: run.sh reports it stopped")
+    run.check_nothing_left("Ctrl-C")
+
+
+def test_second_run(run):
+    process, out = run.start_background("second")
+    if process is None:
+        return
+    check(run.wait_for_workers(2), "second run: comes up with 2 workers", f"got {len(run.workers())}")
+    check("demo: event" in out.read_text(errors="replace"), "second run: demo event delivered again")
+    os.kill(process.pid, signal.SIGINT)  # run.sh alone: its own cleanup must stop the rest
+    status = wait_exit(process, 120)
+    check(status == 130, "second run: SIGINT to run.sh stops it (status 130)", f"status {status}; last output:\n{tail(out)}")
+    run.check_nothing_left("second run")
+
+
+def main():
+    missing = [p for p in ("herald-ingest", "herald-signer", "herald-worker", "heraldctl") if not (BIN / p).is_file()]
+    if missing:
+        print(f"FAIL  binaries in {BIN}: missing {', '.join(missing)} (build first, or set HERALD_BIN)")
+        return 1
+    work = Path(tempfile.mkdtemp(prefix="herald-runtest."))
+    run = RunScript(work)
+    print(f"==> run.sh tests: binaries {BIN}, state {run.state}, node {run.node_name}", flush=True)
+    started = time.monotonic()
+    try:
+        test_configuration_errors(work)
+        test_demo_only(run)
+        test_background_scale_and_ctrl_c(run)
+        test_second_run(run)
+    finally:
+        if run.processes():
+            run.stop()  # a failed check above may have left a run; never leave it to the user
+        if results["failed"] == 0:
+            subprocess.run(["rm", "-rf", str(work)])
+        else:
+            print(f"run.sh outputs and logs kept in {work}")
+    print(f"run.sh tests: {results['passed']} passed, {results['failed']} failed "
+          f"in {time.monotonic() - started:.0f} s", flush=True)
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
