@@ -61,18 +61,26 @@ start_node
 echo "==> broker outage tests (alone)"
 run_tests --filter BrokerOutage || status=1
 
+# scripts/run.sh end to end with the debug binaries built above, on a node of its own (its own
+# state dir, node name and ports), and each service's exit on an invalid setting.
+echo "==> scripts/test-run-script.py"
+HERALD_BIN=.build/debug scripts/test-run-script.py 2>&1 | tee -a "$results" || status=1
+
 for check in scripts/check-deploy.sh scripts/check-openapi.sh; do
     if [ -x "$check" ]; then
         echo "==> $check"
         "$check" || status=1
     fi
 done
-# One closing line for the whole suite: Swift Testing's per-run totals added up.
+# One closing line for the whole suite: Swift Testing's per-run totals added up, plus the
+# run-script test's PASS/FAIL lines.
 python3 - "$results" "$status" <<'PY'
 import re, sys
 text = open(sys.argv[1], errors="replace").read()
 passed = sum(int(n) for n in re.findall(r"Test run with (\d+) tests? .*passed after", text))
 failed = len(re.findall(r"✘ Test (?!run with).* failed after", text))
+passed += len(re.findall(r"^PASS  ", text, re.M))
+failed += len(re.findall(r"^FAIL  ", text, re.M))
 if sys.argv[2] != "0" and failed == 0:
     failed = 1  # a phase failed without a test failing (build, check script, crash)
 print(f"{passed} passed, {failed} failed")
