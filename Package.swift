@@ -101,17 +101,20 @@ let package = Package(
         .executableTarget(name: "signer-bench", dependencies: ["HeraldSigner"], path: "Benchmarks/signer", exclude: ["run.sh"]),
         .executableTarget(name: "worker-bench", dependencies: ["AMQP", "HeraldCore", "HeraldTopology"], path: "Benchmarks/worker", exclude: ["run.sh"]),
 
-        // Shared helpers for tests that need a real broker (the node started by scripts/test.sh).
-        .target(name: "HeraldTestSupport", dependencies: ["AMQP"], path: "Tests/HeraldTestSupport"),
+        // Shared helpers for tests that need a real broker (the node started by scripts/test.sh) or
+        // a real HTTP receiver on 127.0.0.1.
+        .target(
+            name: "HeraldTestSupport", dependencies: ["AMQP"], path: "Tests/HeraldTestSupport",
+            exclude: ["Fixtures"]),  // receiver.py, found through TestReceiver.swift's #filePath
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "HeraldTestSupport"]),
         .testTarget(name: "HeraldTopologyTests", dependencies: ["HeraldTopology", "HeraldTestSupport"]),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
         .testTarget(name: "HeraldSigningTests", dependencies: ["HeraldSigning", "HeraldTestSupport"], exclude: ["Verifiers"]),
-        .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery"], exclude: ["Fixtures"]),
+        .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery", "HeraldTestSupport"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore"]),
         .testTarget(name: "HeraldIngestTests", dependencies: ["HeraldIngest", "HeraldTestSupport"]),
         .testTarget(name: "HeraldSignerTests", dependencies: ["HeraldSigner", "HeraldTestSupport"]),
-        .testTarget(name: "HeraldWorkerTests", dependencies: ["HeraldWorker", "HeraldSigning", "HeraldTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "HeraldWorkerTests", dependencies: ["HeraldWorker", "HeraldSigning", "HeraldTestSupport"]),
         .testTarget(name: "HeraldCtlTests", dependencies: ["HeraldCtl", "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -33,7 +33,7 @@ start_node() {
 cleanup() {
     stop_node
     # Receivers the tests started are stopped by the tests; make sure none outlives a crash.
-    pkill -f "Tests/Herald[A-Za-z]*Tests/Fixtures/receiver.py" 2>/dev/null || true
+    pkill -f "Tests/HeraldTestSupport/Fixtures/receiver.py" 2>/dev/null || true
 }
 trap cleanup EXIT
 

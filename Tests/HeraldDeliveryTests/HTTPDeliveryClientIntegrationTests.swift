@@ -1,10 +1,11 @@
 import Foundation
 import HeraldCore
 import HeraldDelivery
+import HeraldTestSupport
 import Testing
 
 // Integration tests: the real engine (libcurl multi) against real HTTP receivers on 127.0.0.1
-// (`Fixtures/receiver.py`, one per test). No broker needed.
+// (`TestReceiver` from HeraldTestSupport, one per test). No broker needed.
 
 /// A client that may reach the local receivers.
 private func localClient(_ tweak: (inout HTTPDeliveryClient.Configuration) -> Void = { _ in }) -> HTTPDeliveryClient {

@@ -52,14 +52,11 @@ final class SignerHarness: Sendable {
     }
 
     static func make() async throws -> SignerHarness {
-        let (vhost, url) = try TestBroker.isolatedVhost("signer")
+        let (vhost, url, connection) = try await TestBroker.isolatedConnection(
+            "signer", connectionName: "signer-test", declaring: HeraldTopology.all)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("signer-\(UUID().uuidString).sqlite").path
         let writer = try SQLiteStore(path: path)
         let reader = try SQLiteStore(path: path, readOnly: true)
-        var config = try AMQPConfiguration(url: url, connectionName: "signer-test")
-        config.reconnectInitialDelay = .milliseconds(100)
-        let connection = try await AMQPConnection.connect(config)
-        try await connection.declare(HeraldTopology.all)
         return SignerHarness(vhost: vhost, url: url, path: path, store: writer, directory: SwitchableDirectory(reader),
                              connection: connection)
     }

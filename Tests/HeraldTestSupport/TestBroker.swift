@@ -57,6 +57,24 @@ public enum TestBroker {
         return (vhost, components.string ?? "")
     }
 
+    /// A fresh vhost (as `isolatedVhost` makes) with `topology` declared in it, and the test's
+    /// own connection to it (quick reconnects), for a harness that runs a service there.
+    ///
+    /// ```swift
+    /// let (vhost, url, connection) = try await TestBroker.isolatedConnection(
+    ///     "worker", connectionName: "worker-test", declaring: DeliveryWorker.topology)
+    /// ```
+    public static func isolatedConnection(
+        _ prefix: String, connectionName: String, declaring topology: AMQPTopology
+    ) async throws -> (vhost: String, url: String, connection: AMQPConnection) {
+        let (vhost, url) = try isolatedVhost(prefix)
+        var configuration = try AMQPConfiguration(url: url, connectionName: connectionName)
+        configuration.reconnectInitialDelay = .milliseconds(100)
+        let connection = try await AMQPConnection.connect(configuration)
+        try await connection.declare(topology)
+        return (vhost, url, connection)
+    }
+
     /// Called when a test is done with a vhost made by `isolatedVhost`. It deliberately leaves
     /// the vhost in place: RabbitMQ 3.10 can loop forever deleting a vhost whose quorum queues
     /// dead-letter at-least-once (the delay tiers), and the stuck deletion stalls every other

@@ -20,11 +20,8 @@ final class WorkerHarness: Sendable {
     static func start(
         startWorker: Bool = true, _ configure: (inout WorkerConfiguration) -> Void = { _ in }
     ) async throws -> WorkerHarness {
-        let (vhost, url) = try TestBroker.isolatedVhost("worker")
-        var amqp = try AMQPConfiguration(url: url, connectionName: "worker-test")
-        amqp.reconnectInitialDelay = .milliseconds(100)
-        let connection = try await AMQPConnection.connect(amqp)
-        try await connection.declare(DeliveryWorker.topology)
+        let (vhost, url, connection) = try await TestBroker.isolatedConnection(
+            "worker", connectionName: "worker-test", declaring: DeliveryWorker.topology)
         var configuration = WorkerConfiguration(
             amqpURL: url, opsPort: 0, concurrency: 64, perEndpoint: 16,
             breaker: .init(failureThreshold: 5, coolDown: .seconds(30)), shutdownGrace: .seconds(5),

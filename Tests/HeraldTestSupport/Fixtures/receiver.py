@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A test receiver for HeraldDelivery's integration tests.
+"""A test receiver for Herald's HTTP integration tests (the delivery engine and the worker).
 
 Listens on 127.0.0.1 (port 0 = any free port), prints the port on its first stdout line,
 and answers by path:

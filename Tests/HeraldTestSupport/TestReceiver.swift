@@ -1,21 +1,29 @@
 import Foundation
 
-/// A real HTTP server on 127.0.0.1 for one test: `Fixtures/receiver.py` in a child process.
-/// It exits when its stdin closes, i.e. when this object is released or the test process dies.
-final class TestReceiver: Sendable {
-    let port: Int
+/// A real HTTP server on 127.0.0.1 for one test: `Fixtures/receiver.py` in a child process
+/// (its modes are listed at the top of that file). It exits when its stdin closes, i.e. when this
+/// object is released or the test process dies.
+///
+/// ```swift
+/// let receiver = try await TestReceiver.start()
+/// let url = receiver.url("/status/503")   // http://127.0.0.1:<port>/status/503
+/// ```
+public final class TestReceiver: Sendable {
+    public let port: Int
     private let process: Process
     private let stdin: Pipe
 
     /// Starts a receiver; the blocking spawn and port read happen off the cooperative pool, which
     /// the engine needs free to resume callers on time.
-    static func start() async throws -> TestReceiver {
+    public static func start() async throws -> TestReceiver {
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Result { try TestReceiver() }) }.start()
         }
     }
 
     private init() throws {
+        // Found through this source file's path: the fixture is excluded from the target, so it
+        // is read from the source tree rather than a resource bundle.
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Fixtures/receiver.py")
         let process = Process()
@@ -26,6 +34,7 @@ final class TestReceiver: Sendable {
         process.standardInput = stdin
         process.standardOutput = stdout
         try process.run()
+        // Only the first line: reading the pipe to end-of-file would wait for the receiver to exit.
         var line = Data()
         while true {
             let byte = stdout.fileHandleForReading.readData(ofLength: 1)
@@ -46,31 +55,39 @@ final class TestReceiver: Sendable {
         process.terminate()
     }
 
-    func url(_ path: String, host: String = "127.0.0.1") -> String { "http://\(host):\(port)\(path)" }
+    /// The receiver's URL for `path`, e.g. `url("/slow/300")`.
+    public func url(_ path: String, host: String = "127.0.0.1") -> String { "http://\(host):\(port)\(path)" }
 
-    struct ReceiverError: Error, CustomStringConvertible {
-        let message: String
-        var description: String { message }
+    public struct ReceiverError: Error, CustomStringConvertible {
+        public let message: String
+        public init(message: String) { self.message = message }
+        public var description: String { message }
     }
 }
 
 /// What `/stats` reports: connections accepted and requests answered (excluding `/stats`).
-struct ReceiverStats: Decodable, Equatable {
-    let connections: Int
-    let requests: Int
+public struct ReceiverStats: Decodable, Equatable, Sendable {
+    public let connections: Int
+    public let requests: Int
+
+    public init(connections: Int, requests: Int) {
+        self.connections = connections
+        self.requests = requests
+    }
 }
 
 /// What `/echo` reports about the request it got.
-struct EchoReply: Decodable {
-    let headers: [[String]]
-    let body_hex: String
-    let length: Int
+public struct EchoReply: Decodable, Sendable {
+    public let headers: [[String]]
+    public let body_hex: String
+    public let length: Int
 
-    func header(_ name: String) -> String? {
+    /// The first value of header `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
         headers.first { $0[0].lowercased() == name.lowercased() }?[1]
     }
 
-    var bodyBytes: [UInt8] {
+    public var bodyBytes: [UInt8] {
         var bytes: [UInt8] = []
         var index = body_hex.startIndex
         while index < body_hex.endIndex {
