@@ -47,6 +47,7 @@ stop_all() {
     # A second Ctrl-C must not cut the cleanup short and leave half of Herald running.
     trap '' INT TERM
     log "stopping Herald"
+    rm -f "$state/pids/run.pid"
     stop_pidfile "$state/pids/tail.pid"
     for file in "$state"/pids/worker-*.pid; do [ -e "$file" ] && stop_pidfile "$file"; done
     for name in listen signer ingest; do stop_pidfile "$state/pids/$name.pid"; done
@@ -87,6 +88,9 @@ scale_workers() { # target count
         echo "run.sh: Herald is not running (from $state); start it with scripts/run.sh" >&2
         exit 1
     fi
+    # Workers split a per-endpoint rate limit among HERALD_WORKER_PROCESSES; the new count is
+    # what workers started from now on read.
+    sed -i "s/^HERALD_WORKER_PROCESSES=.*/HERALD_WORKER_PROCESSES=$target/" "$state/env"
     set -a; source "$state/env"; set +a
     bin=$HERALD_RUN_BIN
     running=$(worker_indices | wc -l)
@@ -104,11 +108,24 @@ scale_workers() { # target count
 
 case "${1:-}" in
 workers) scale_workers "${2:?usage: run.sh workers N}"; exit 0 ;;
-stop) stop_all; exit 0 ;;
+stop)
+    # A run.sh still running stops its own run (as on Ctrl-C); what a killed one left is stopped here.
+    if pid_alive "$state/pids/run.pid"; then
+        run_pid=$(cat "$state/pids/run.pid")
+        kill -TERM "$run_pid"
+        for _ in $(seq 1 600); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    stop_all
+    exit 0 ;;
 --demo-only|"") ;;
 *) echo "usage: run.sh [--demo-only] | run.sh workers N | run.sh stop" >&2; exit 2 ;;
 esac
 demo_only=false; [ "${1:-}" = --demo-only ] && demo_only=true
+
+if pid_alive "$state/pids/run.pid"; then
+    echo "run.sh: already running from $state (pid $(cat "$state/pids/run.pid")); Ctrl-C it or run scripts/run.sh stop" >&2
+    exit 1
+fi
 
 # ---------------------------------------------------------------- install, build, broker
 source scripts/install-deps.sh
@@ -131,6 +148,7 @@ if compgen -G "$state/pids/*.pid" >/dev/null || [ -d "$node_dir" ]; then
     stop_all
 fi
 mkdir -p "$state/logs" "$state/pids"
+echo $$ >"$state/pids/run.pid"
 trap 'stop_all' EXIT
 trap 'exit 130' INT TERM
 

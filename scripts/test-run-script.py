@@ -11,12 +11,14 @@ What it checks:
     delivery log says delivered, and it stops leaving no process behind;
   - `run.sh` in the background: `run.sh workers 4` scales up, events still get delivered,
     `run.sh workers 1` scales down, Ctrl-C (SIGINT to its process group) stops everything;
-  - a second run right after, stopped by SIGINT to run.sh alone, works and leaves nothing.
+  - a second run right after works, refuses a third on the same state while it runs, and
+    SIGINT to run.sh alone stops everything;
+  - after kill -9 of run.sh, `run.sh stop` stops what it left.
 
 run.sh gets a state directory of its own (HERALD_RUN_STATE), hence its own RabbitMQ node (name,
 ports, data dir) and free ports for everything else, so a run.sh the user has going is never
 touched. It uses the binaries in HERALD_BIN and builds nothing. Prints one PASS or FAIL line per
-check and exits non-zero if any failed. Takes about a minute and a half.
+check and exits non-zero if any failed. Takes about two minutes.
 """
 import json
 import os
@@ -249,8 +251,8 @@ def test_background_scale_and_ctrl_c(run):
         scaled = subprocess.run([RUN_SH, "workers", "4"], env=run.env, cwd=ROOT, capture_output=True, text=True, timeout=60)
         check(scaled.returncode == 0, "run.sh workers 4 exits 0", scaled.stderr.strip()[-300:])
         check(run.wait_for_workers(4), "run.sh workers 4: 4 worker processes", f"got {len(run.workers())}")
-        time.sleep(3)
-        check(len(run.workers()) == 4, "run.sh workers 4: all 4 still alive 3 s later",
+        time.sleep(2)
+        check(len(run.workers()) == 4, "run.sh workers 4: all 4 still alive 2 s later",
               f"got {len(run.workers())}; worker logs in {run.state / 'logs'}")
         message_id = f"msg_runtest_{int(time.time())}"
         status = send_status(run.state / "env", message_id)
@@ -276,10 +278,27 @@ def test_second_run(run):
         return
     check(run.wait_for_workers(2), "second run: comes up with 2 workers", f"got {len(run.workers())}")
     check("demo: event" in out.read_text(errors="replace"), "second run: demo event delivered again")
+    again = subprocess.run([RUN_SH, "--demo-only"], env=run.env, cwd=ROOT, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=60)
+    check(again.returncode == 1 and "already running" in again.stderr and process.poll() is None,
+          "second run: another run.sh on the same state is refused, the running one untouched",
+          f"status {again.returncode}: {again.stderr.strip()[-300:]}")
     os.kill(process.pid, signal.SIGINT)  # run.sh alone: its own cleanup must stop the rest
     status = wait_exit(process, 120)
     check(status == 130, "second run: SIGINT to run.sh stops it (status 130)", f"status {status}; last output:\n{tail(out)}")
     run.check_nothing_left("second run")
+
+
+def test_stop_after_kill_9(run):
+    process, out = run.start_background("killed")
+    if process is None:
+        return
+    os.kill(process.pid, signal.SIGKILL)  # no trap runs: everything it started is left running
+    wait_exit(process, 10)
+    check(len(run.workers()) == 2, "after kill -9 of run.sh its workers are still running", f"got {len(run.workers())}")
+    stopped = subprocess.run([RUN_SH, "stop"], env=run.env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    check(stopped.returncode == 0, "run.sh stop exits 0", stopped.stderr.strip()[-300:])
+    run.check_nothing_left("run.sh stop after kill -9")
 
 
 def main():
@@ -296,6 +315,7 @@ def main():
         test_demo_only(run)
         test_background_scale_and_ctrl_c(run)
         test_second_run(run)
+        test_stop_after_kill_9(run)
     finally:
         if run.processes():
             run.stop()  # a failed check above may have left a run; never leave it to the user
