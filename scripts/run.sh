@@ -115,7 +115,7 @@ stop)
         kill -TERM "$run_pid"
         for _ in $(seq 1 600); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
     fi
-    stop_all
+    if compgen -G "$state/pids/*" >/dev/null || [ -d "$node_dir" ]; then stop_all; fi
     exit 0 ;;
 --demo-only|"") ;;
 *) echo "usage: run.sh [--demo-only] | run.sh workers N | run.sh stop" >&2; exit 2 ;;
