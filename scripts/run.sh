@@ -33,14 +33,19 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # ---------------------------------------------------------------- process bookkeeping
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-stop_pidfile() {
-    local file=$1
-    if pid_alive "$file"; then
-        kill -TERM "$(cat "$file")" 2>/dev/null || true
-        for _ in $(seq 1 100); do pid_alive "$file" || break; sleep 0.1; done
+stop_pidfiles() { # pidfile…: SIGTERM to all at once (each drains), SIGKILL to any left after 10 s
+    local file running
+    for file in "$@"; do pid_alive "$file" && kill -TERM "$(cat "$file")" 2>/dev/null || true; done
+    for _ in $(seq 1 100); do
+        running=false
+        for file in "$@"; do pid_alive "$file" && running=true; done
+        $running || break
+        sleep 0.1
+    done
+    for file in "$@"; do
         pid_alive "$file" && kill -KILL "$(cat "$file")" 2>/dev/null || true
-    fi
-    rm -f "$file"
+        rm -f "$file"
+    done
 }
 
 stop_all() {
@@ -48,9 +53,9 @@ stop_all() {
     trap '' INT TERM
     log "stopping Herald"
     rm -f "$state/pids/run.pid"
-    stop_pidfile "$state/pids/tail.pid"
-    for file in "$state"/pids/worker-*.pid; do [ -e "$file" ] && stop_pidfile "$file"; done
-    for name in listen signer ingest; do stop_pidfile "$state/pids/$name.pid"; done
+    # Consumers first, so nothing they still publish meets a stopped ingest.
+    stop_pidfiles "$state/pids/tail.pid" "$state/pids/listen.pid" "$state"/pids/worker-*.pid
+    stop_pidfiles "$state/pids/signer.pid" "$state/pids/ingest.pid"
     scripts/rabbitmq-node.sh stop "$node_dir" >/dev/null 2>&1 || true
     rm -rf "$node_dir"
     # The node started epmd if none was running; stop it too, unless another node uses it
@@ -94,15 +99,17 @@ scale_workers() { # target count
     set -a; source "$state/env"; set +a
     bin=$HERALD_RUN_BIN
     running=$(worker_indices | wc -l)
-    # Up: fill the lowest free indices. Down: stop the highest first (SIGTERM drains each one).
+    # Up: fill the lowest free indices. Down: stop the highest (SIGTERM drains each one).
     index=1
     for _ in $(seq $((running + 1)) "$target"); do
         while [ -e "$state/pids/worker-$index.pid" ]; do index=$((index + 1)); done
         start_worker "$index"
     done
+    local surplus=()
     for index in $(worker_indices | sort -rn | head -n $((running > target ? running - target : 0))); do
-        stop_pidfile "$state/pids/worker-$index.pid"
+        surplus+=("$state/pids/worker-$index.pid")
     done
+    ((${#surplus[@]})) && stop_pidfiles "${surplus[@]}"
     log "workers: $target running (was $running); logs in $state/logs/worker-*.log"
 }
 
@@ -203,5 +210,5 @@ while true; do
     tail -n 0 -F $logs &
     echo $! >"$state/pids/tail.pid"
     while [ "$(ls "$state"/logs/*.log)" = "$logs" ]; do sleep 1 & wait $!; done
-    stop_pidfile "$state/pids/tail.pid"
+    stop_pidfiles "$state/pids/tail.pid"
 done
