@@ -85,26 +85,4 @@ struct FairnessAndCrashTests {
         #expect(left == 0, "\(left) jobs left in herald.deliver")
         #expect(second.terminationStatus == 0, "the second worker exited with \(second.terminationStatus) on SIGTERM")
     }
-
-    /// The built `herald-worker` executable, next to the test bundle.
-    private func spawnWorker(_ url: String) throws -> Process {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        if dir.path.hasSuffix("/Contents/MacOS") { dir = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
-        let binary = dir.appendingPathComponent("herald-worker")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw TestReceiver.ReceiverError(message: "herald-worker is not built next to the tests at \(binary.path)")
-        }
-        let p = Process()
-        p.executableURL = binary
-        var env = ProcessInfo.processInfo.environment
-        env["HERALD_AMQP_URL"] = url
-        env["HERALD_OPS_PORT"] = "0"
-        env["HERALD_ALLOW_PRIVATE"] = "127.0.0.1/32"
-        env["HERALD_WORKER_CONCURRENCY"] = "10"
-        env["HERALD_SHUTDOWN_GRACE"] = "5s"
-        env["HERALD_LOG_LEVEL"] = "warning"
-        p.environment = env
-        try p.run()
-        return p
-    }
 }

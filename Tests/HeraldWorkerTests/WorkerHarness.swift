@@ -90,6 +90,38 @@ final class WorkerHarness: Sendable {
     }
 }
 
+/// Starts the built `herald-worker` executable (found next to the test bundle) against `url`:
+/// 127.0.0.1 allowed, concurrency 10, a 5 s shutdown grace, warnings only; `overrides` replaces
+/// any of those keys or adds others. Await its end with `waitForExit()`, never `waitUntilExit()`.
+func spawnWorker(_ url: String, _ overrides: [String: String] = [:]) throws -> Process {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    if dir.path.hasSuffix("/Contents/MacOS") { dir = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+    let binary = dir.appendingPathComponent("herald-worker")
+    guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+        throw TestReceiver.ReceiverError(message: "herald-worker is not built next to the tests at \(binary.path)")
+    }
+    let p = Process()
+    p.executableURL = binary
+    var env = ProcessInfo.processInfo.environment
+    env["HERALD_AMQP_URL"] = url
+    env["HERALD_OPS_PORT"] = "0"
+    env["HERALD_ALLOW_PRIVATE"] = "127.0.0.1/32"
+    env["HERALD_WORKER_CONCURRENCY"] = "10"
+    env["HERALD_SHUTDOWN_GRACE"] = "5s"
+    env["HERALD_LOG_LEVEL"] = "warning"
+    env.merge(overrides) { _, override in override }
+    p.environment = env
+    try p.run()
+    return p
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included (for messages and comparisons).
+    var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
 /// Signed jobs for tests: a standard-profile endpoint at `url` with a quick policy.
 enum Jobs {
     static let quickPolicy = RetryPolicy(
