@@ -55,14 +55,17 @@ extension DeliveryWorker {
             eventId: job.event.id, endpointId: job.endpointId, attempt: job.attempt, at: startedAt,
             outcome: .delivered, statusCode: response.status, latencyMs: Int(secs * 1000 + attos / 1_000_000_000_000_000),
             error: nil, responseSnippet: response.bodyPrefix.isEmpty ? nil : response.bodySnippet, url: job.url)
-        var metadata: Logger.Metadata = [
-            "event.id": .string(job.event.id), "endpoint.id": .string(job.endpointId),
-            "delivery.attempt": .stringConvertible(job.attempt), "http.status": "\(response.status.map(String.init) ?? "none")",
-        ]
+        // Built only where a log line is likely (not per successful delivery: it was measurable).
+        func metadata() -> Logger.Metadata {
+            [
+                "event.id": .string(job.event.id), "endpoint.id": .string(job.endpointId),
+                "delivery.attempt": .stringConvertible(job.attempt), "http.status": "\(response.status.map(String.init) ?? "none")",
+            ]
+        }
         switch outcome {
         case .delivered:
             metrics.delivery(outcome: "delivered", status: response.status)
-            logger.debug("delivered", metadata: metadata)
+            logger.debug("delivered", metadata: metadata())
             await settle(delivery, after: [WorkerMessages.attempt(record)], connection)
         case .retry(let plan):
             record.outcome = .retrying
@@ -73,6 +76,7 @@ extension DeliveryWorker {
             next.notBefore = plan.notBefore
             metrics.delivery(outcome: "retrying", status: response.status)
             metrics.retry(tier: plan.tier.name)
+            var metadata = metadata()
             metadata["delivery.tier"] = .string(plan.tier.name)
             metadata["delivery.failure"] = .string(plan.reason.label)
             logger.info("attempt failed; retrying", metadata: metadata)
@@ -83,13 +87,14 @@ extension DeliveryWorker {
             let deadReason = WorkerMessages.deadReason(reason)
             metrics.delivery(outcome: "dead", status: response.status)
             metrics.dead(reason: deadReason)
+            var metadata = metadata()
             metadata["delivery.failure"] = .string(reason.label)
             metadata["dead.reason"] = .string(deadReason)
             logger.info("dead-lettered", metadata: metadata)
             await settle(delivery, after: [WorkerMessages.attempt(record), WorkerMessages.dead(job, reason: reason, now: now)], connection)
         case .abandoned:
             metrics.delivery(outcome: "abandoned", status: nil)
-            logger.debug("abandoned; handing back", metadata: metadata)
+            logger.debug("abandoned; handing back", metadata: metadata())
             delivery.nack(requeue: true)
         }
     }
