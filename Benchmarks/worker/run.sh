@@ -73,12 +73,15 @@ for run in $(seq 1 "$RUNS"); do
   worker_json=$("$BIN/worker-bench" measure "$url" "$JOBS")
   rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$wpid/status)
   kill -TERM "$wpid"; wait "$wpid" || true
-  rabbitmqctl -n "$node" delete_vhost "$vhost" >/dev/null
+  # The broker ceiling for the same message flow (consume, confirmed publish, ack; no HTTP).
+  rabbitmqctl -n "$node" purge_queue -p "$vhost" herald.attempts >/dev/null
+  "$BIN/worker-bench" fill "$url" "$RECEIVER" "$JOBS"
+  relay_json=$("$BIN/worker-bench" relay "$url" "$JOBS" "$CONC")
   wrk_out=$(wrk -t2 -c"$CONC" -d10s --latency -s "$WORK/post.lua" "$RECEIVER")
   wrk_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$wrk_out")
   wrk_p50=$(awk '$1=="50%" {print $2}' <<<"$wrk_out")
   wrk_p99=$(awk '$1=="99%" {print $2}' <<<"$wrk_out")
-  echo "run $run: worker $worker_json rss_mb=$((rss_kb / 1024)) | wrk rps=$wrk_rps p50=$wrk_p50 p99=$wrk_p99" | tee -a "$WORK/results"
+  echo "run $run: worker $worker_json rss_mb=$((rss_kb / 1024)) | relay $relay_json | wrk rps=$wrk_rps p50=$wrk_p50 p99=$wrk_p99" | tee -a "$WORK/results"
 done
 
 python3 - "$WORK/results" <<'PY'
@@ -87,8 +90,11 @@ rows = open(sys.argv[1]).read().splitlines()
 w = [json.loads(re.search(r"worker (\{.*?\})", r).group(1)) for r in rows]
 rss = [int(re.search(r"rss_mb=(\d+)", r).group(1)) for r in rows]
 wrk = [float(re.search(r"rps=([\d.]+)", r).group(1)) for r in rows]
+relay = [json.loads(re.search(r"relay (\{.*?\})", r).group(1))["per_second"] for r in rows]
 med = statistics.median
-print(f"median of {len(rows)}: worker {med(x['per_second'] for x in w):.0f} deliveries/s "
+worker = med(x['per_second'] for x in w)
+print(f"median of {len(rows)}: worker {worker:.0f} deliveries/s "
       f"(p50 {med(x['p50_ms'] for x in w)} ms, p99 {med(x['p99_ms'] for x in w)} ms, peak RSS {med(rss)} MB); "
-      f"wrk {med(wrk):.0f} req/s; ratio {med(x['per_second'] for x in w) / med(wrk):.2f}")
+      f"broker relay {med(relay):.0f} msg/s; wrk {med(wrk):.0f} req/s; "
+      f"ratio to wrk {worker / med(wrk):.2f}, to the broker relay {worker / med(relay):.2f}")
 PY
