@@ -50,17 +50,10 @@ final class EndpointGate: @unchecked Sendable {
             }
             if !allowed { return .park(cause: "rate_limit", seconds: 1) }
         }
-        let gotSlot = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let immediate: (CheckedContinuation<Bool, Never>, Bool)? = lock.withLock {
-                switch limiter.submit(continuation, for: endpoint) {
-                case .start(let c): return (c, true)
-                case .queued: return nil
-                case .overflow(let c): return (c, false)
-                }
-            }
-            if let (c, value) = immediate { c.resume(returning: value) }
+        // Most jobs find a free slot and take it without suspending; the rest wait in line.
+        if !lock.withLock({ limiter.tryAcquire(endpoint) }), await !waitInLine(endpoint) {
+            return .park(cause: "endpoint_busy", seconds: 1)
         }
-        if !gotSlot { return .park(cause: "endpoint_busy", seconds: 1) }
         let admission = lock.withLock {
             var breaker = breakers[endpoint] ?? CircuitBreaker(configuration: breakerConfiguration)
             let a = breaker.admit(now: .now)
@@ -91,6 +84,20 @@ final class EndpointGate: @unchecked Sendable {
             if let bucket = buckets[endpoint], bucket.isFull(now: now) { buckets[endpoint] = nil }
         }
         releaseSlot(endpoint)
+    }
+
+    /// Waits for a slot behind the endpoint's other jobs; false when the line is full.
+    private func waitInLine(_ endpoint: String) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let immediate: (CheckedContinuation<Bool, Never>, Bool)? = lock.withLock {
+                switch limiter.submit(continuation, for: endpoint) {
+                case .start(let c): return (c, true)
+                case .queued: return nil
+                case .overflow(let c): return (c, false)
+                }
+            }
+            if let (c, value) = immediate { c.resume(returning: value) }
+        }
     }
 
     private func releaseSlot(_ endpoint: String) {

@@ -56,8 +56,11 @@ final class CurlMultiLoop {
                 logger.error("curl_multi_perform failed", metadata: ["curl.code": "\(rc.rawValue)"])
             }
             collectFinished()
-            // Sleeps until a socket is ready, curl's next timer, a wakeup, or pollTimeoutMs.
-            _ = curl_multi_poll(multi.handle, nil, 0, Int32(pollTimeoutMs), nil)
+            // Sleeps until a socket is ready, curl's next timer, a wakeup, or pollTimeoutMs;
+            // not at all if commands arrived since the drain.
+            if inbox.prepareToSleep() {
+                _ = curl_multi_poll(multi.handle, nil, 0, Int32(pollTimeoutMs), nil)
+            }
         }
 
         let (leftovers, waiters) = inbox.markStopped()

@@ -33,6 +33,12 @@ final class EngineInbox: @unchecked Sendable {
     private var multi: UnsafeMutableRawPointer?
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
     private var lastID: UInt64 = 0
+    /// True while the engine sleeps (or is about to) in `curl_multi_poll` with nothing queued:
+    /// only then does a new command need a wakeup. Saves a syscall per transfer under load,
+    /// when the engine is busy anyway and drains the queue on its next pass.
+    private var engineSleeping = false
+    /// The phase changed since the engine's last `drain`: it must look again before sleeping.
+    private var phaseChanged = false
 
     func makeID() -> UInt64 {
         lock.withLock {
@@ -81,6 +87,7 @@ final class EngineInbox: @unchecked Sendable {
             default:
                 return
             }
+            phaseChanged = true
             wakeLocked()
         }
     }
@@ -104,10 +111,20 @@ final class EngineInbox: @unchecked Sendable {
         lock.withLock { self.multi = multi }
     }
 
+    /// Called by the engine before it polls: true when it may sleep (nothing is queued), and
+    /// from then on new commands wake it.
+    func prepareToSleep() -> Bool {
+        lock.withLock {
+            engineSleeping = commands.isEmpty && !phaseChanged
+            return engineSleeping
+        }
+    }
+
     /// Takes every queued command and the current phase.
     func drain() -> ([Command], Phase) {
         lock.withLock {
             defer { commands.removeAll(keepingCapacity: true) }
+            phaseChanged = false
             return (commands, phase)
         }
     }
@@ -127,6 +144,8 @@ final class EngineInbox: @unchecked Sendable {
     }
 
     private func wakeLocked() {
-        if let multi { _ = curl_multi_wakeup(multi) }
+        guard engineSleeping, let multi else { return }
+        engineSleeping = false
+        _ = curl_multi_wakeup(multi)
     }
 }

@@ -50,6 +50,15 @@ public struct InFlightLimiter<Key: Hashable, Job> {
         return .overflow(job)
     }
 
+    /// Takes a slot of `key` if one is free and nobody waits for it; false otherwise (then use
+    /// `submit` to wait in line). Lets a caller skip suspending in the common case.
+    public mutating func tryAcquire(_ key: Key) -> Bool {
+        let current = inFlight[key, default: 0]
+        guard current < limit, waiting[key] == nil else { return false }
+        inFlight[key] = current + 1
+        return true
+    }
+
     /// Releases one slot of `key`; returns the next waiting job, which takes the slot at once.
     public mutating func finish(_ key: Key) -> Job? {
         if var queue = waiting[key], !queue.isEmpty {
