@@ -3,10 +3,12 @@
 
     scripts/test-run-script.py                     # uses the debug build in .build/debug
     HERALD_BIN=.build/release scripts/test-run-script.py
+    scripts/test-run-script.py --startup-only      # only the services' startup checks (seconds)
 
 What it checks:
   - herald-ingest, herald-signer and herald-worker each exit with status 2 and a message naming
     the setting when one is invalid (the Swift suites test the parsers, not the executables);
+  - with the broker unreachable at startup, the worker exits 1 naming the broker (no crash);
   - `run.sh --demo-only` delivers the demo event, the receiver verifies its signature, the
     delivery log says delivered, and it stops leaving no process behind;
   - `run.sh` in the background: `run.sh workers 4` scales up, events still get delivered,
@@ -22,7 +24,9 @@ check and exits non-zero if any failed. Takes about two minutes.
 """
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -106,6 +110,43 @@ def test_configuration_errors(work):
         first = (done.stderr.strip().splitlines() or ["(nothing on stderr)"])[0]
         check(done.returncode == 2 and key in done.stderr and "invalid configuration" in done.stderr, what,
               f"expected status 2 and '{key}' on stderr, got status {done.returncode} and: {first[:300]}")
+
+
+# ---------------------------------------------------------------- startup order
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def crashed(status, output):
+    """Why a service's exit looks like a crash (a trap, an abort, a segfault, a crash report), or None."""
+    if status is not None and (status < 0 or status >= 128):
+        return f"status {status}"
+    found = next((line for line in output.splitlines() if re.search(r"fatal error|crash", line, re.I)), None)
+    return f"crash output: {found[:200]}" if found else None
+
+
+def test_startup_order(work):
+    """Services start in any order (systemd, compose, Kubernetes): no broker yet."""
+    closed = free_port()  # nothing listens there
+    broker = f"127.0.0.1:{closed}"
+    base = dict(HERALD_AMQP_URL=f"amqp://guest:guest@{broker}/")
+
+    # The worker with the broker unreachable: says so and exits non-zero, no trap, no crash dump.
+    what = "herald-worker with the broker unreachable exits 1 naming the broker, without crashing"
+    try:
+        done = subprocess.run([str(BIN / "herald-worker")], env=clean_environment(**base, HERALD_OPS_PORT=0),
+                              cwd=work, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              errors="replace", timeout=20)
+        output = done.stdout + done.stderr
+        crash = crashed(done.returncode, output)
+        check(done.returncode == 1 and not crash and broker in output, what,
+              f"status {done.returncode}, {crash or 'no crash'}, broker {broker} "
+              f"{'named' if broker in output else 'not named'}; output: {output.strip()[-300:]}")
+    except subprocess.TimeoutExpired:
+        check(False, what, "still running after 20 s")
 
 
 # ---------------------------------------------------------------- run.sh
@@ -312,6 +353,9 @@ def main():
     started = time.monotonic()
     try:
         test_configuration_errors(work)
+        test_startup_order(work)
+        if "--startup-only" in sys.argv:
+            return finish(run, work, started)
         test_demo_only(run)
         test_background_scale_and_ctrl_c(run)
         test_second_run(run)
@@ -319,10 +363,14 @@ def main():
     finally:
         if run.processes():
             run.stop()  # a failed check above may have left a run; never leave it to the user
-        if results["failed"] == 0:
-            subprocess.run(["rm", "-rf", str(work)])
-        else:
-            print(f"run.sh outputs and logs kept in {work}")
+    return finish(run, work, started)
+
+
+def finish(run, work, started):
+    if results["failed"] == 0:
+        subprocess.run(["rm", "-rf", str(work)])
+    else:
+        print(f"run.sh outputs and logs kept in {work}")
     print(f"run.sh tests: {results['passed']} passed, {results['failed']} failed "
           f"in {time.monotonic() - started:.0f} s", flush=True)
     return 1 if results["failed"] else 0

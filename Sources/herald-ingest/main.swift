@@ -14,11 +14,7 @@ do {
     FileHandle.standardError.write(Data("\(error)\n".utf8))
     exit(2)
 }
-let logger = Logger(label: "herald.ingest")
-do {
+await ServiceMain("herald-ingest").run(logger: Logger(label: "herald.ingest")) { logger in
     let service = try IngestService(configuration: configuration, logger: logger)
     try await service.run { port in logger.info("herald-ingest listening", metadata: ["http.port": "\(port)"]) }
-} catch {
-    logger.critical("herald-ingest failed", metadata: ["error": "\(error)"])
-    exit(1)
 }

@@ -32,9 +32,4 @@ let ops = OpsServer.application(host: configuration.opsHost, port: configuration
 let group = ServiceGroup(
     configuration: .init(services: [.init(service: signer), .init(service: ops)],
                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-do {
-    try await group.run()
-} catch {
-    logger.critical("herald-signer stopped", metadata: ["error": "\(error)"])
-    exit(1)
-}
+await ServiceMain("herald-signer").run(logger: logger) { _ in try await group.run() }

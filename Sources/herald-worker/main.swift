@@ -14,4 +14,6 @@ do {
     FileHandle.standardError.write(Data("herald-worker: \(error)\n".utf8))
     exit(2)
 }
-try await WorkerService.run(configuration: configuration, logger: Logger(label: "herald.worker"))
+await ServiceMain("herald-worker").run(logger: Logger(label: "herald.worker")) { logger in
+    try await WorkerService.run(configuration: configuration, logger: logger)
+}
