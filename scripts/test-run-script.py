@@ -108,8 +108,9 @@ def test_configuration_errors(work):
             check(False, what, "still running after 10 s (the setting was accepted)")
             continue
         first = (done.stderr.strip().splitlines() or ["(nothing on stderr)"])[0]
-        check(done.returncode == 2 and key in done.stderr and "invalid configuration" in done.stderr, what,
-              f"expected status 2 and '{key}' on stderr, got status {done.returncode} and: {first[:300]}")
+        check(done.returncode == 2 and first.startswith(f"{program}: invalid configuration: {key}: "), what,
+              f"expected status 2 and '{program}: invalid configuration: {key}: …' on stderr, "
+              f"got status {done.returncode} and: {first[:300]}")
 
 
 # ---------------------------------------------------------------- startup order

@@ -2,12 +2,15 @@ import Foundation
 import Logging
 
 /// What every executable's `main` does around its service, in one place so the three services
-/// fail alike: a service that stops on an error (the broker unreachable at startup, a port
-/// already taken) logs it and exits 1, never with an uncaught error (which traps and leaves a
-/// crash dump).
+/// start and fail alike: an invalid setting prints `<service>: invalid configuration: KEY:
+/// problem` on stderr and exits 2; a service that stops on an error (the broker unreachable at
+/// startup, a port already taken) logs it and exits 1, never with an uncaught error (which traps
+/// and leaves a crash dump).
 ///
 /// ```swift
-/// await ServiceMain("herald-worker").run(logger: Logger(label: "herald.worker")) {
+/// let main = ServiceMain("herald-worker")
+/// let configuration = main.configuration { try WorkerConfiguration(environment: $0) }
+/// await main.run(logger: Logger(label: "herald.worker")) {
 ///     try await WorkerService.run(configuration: configuration, logger: $0)
 /// }
 /// ```
@@ -17,6 +20,25 @@ public struct ServiceMain: Sendable {
 
     public init(_ service: String) {
         self.service = service
+    }
+
+    /// Reads the environment (and `HERALD_CONFIG_FILE`), builds the configuration with `read`,
+    /// checks `HERALD_AMQP_URL` and bootstraps logging and metrics (`Observability`).
+    ///
+    /// - Parameter read: builds the service's configuration; it may also check settings beyond
+    ///   their form (a path whose directory does not exist). A thrown `ConfigurationError` names
+    ///   the key.
+    /// - Returns: the configuration; on any error this exits 2 instead.
+    public func configuration<Configuration>(_ read: (ServiceEnvironment) throws -> Configuration) -> Configuration {
+        do {
+            let environment = try ServiceEnvironment()
+            let configuration = try read(environment)
+            try environment.checkAMQPURL()
+            try Observability.bootstrap(service: service, environment: environment)
+            return configuration
+        } catch {
+            exitConfigurationError(error)
+        }
     }
 
     /// Runs the service until it returns (after a graceful shutdown) and exits 0; when it throws,

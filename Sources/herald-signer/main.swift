@@ -8,16 +8,8 @@ import HeraldStore
 import Logging
 import ServiceLifecycle
 
-let configuration: SignerConfiguration
-do {
-    let environment = try ServiceEnvironment()
-    configuration = try SignerConfiguration(environment: environment)
-    try environment.checkAMQPURL()
-    try Observability.bootstrap(service: "herald-signer", environment: environment)
-} catch {
-    FileHandle.standardError.write(Data("herald-signer: \(error)\n".utf8))
-    exit(2)
-}
+let process = ServiceMain("herald-signer")
+let configuration = process.configuration { try SignerConfiguration(environment: $0) }
 
 let logger = Logger(label: "herald.signer")
 let store: SQLiteStore
@@ -32,4 +24,4 @@ let ops = OpsServer.application(host: configuration.opsHost, port: configuration
 let group = ServiceGroup(
     configuration: .init(services: [.init(service: signer), .init(service: ops)],
                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-await ServiceMain("herald-signer").run(logger: logger) { _ in try await group.run() }
+await process.run(logger: logger) { _ in try await group.run() }
