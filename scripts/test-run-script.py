@@ -8,7 +8,9 @@
 What it checks:
   - herald-ingest, herald-signer and herald-worker each exit with status 2 and a message naming
     the setting when one is invalid (the Swift suites test the parsers, not the executables);
-  - with the broker unreachable at startup, the worker exits 1 naming the broker (no crash);
+  - started in any order, with no broker and no store yet: the worker exits 1 naming the broker
+    (no crash); the signer waits for the store (logging it, /readyz 503) and opens it once
+    herald-ingest has created it;
   - `run.sh --demo-only` delivers the demo event, the receiver verifies its signature, the
     delivery log says delivered, and it stops leaving no process behind;
   - `run.sh` in the background: `run.sh workers 4` scales up, events still get delivered,
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -89,6 +92,8 @@ def test_configuration_errors(work):
         cases.append((program, "HERALD_LOG_FORMAT", "xml"))
         cases.append((program, "HERALD_CONFIG_FILE", str(bad_file)))
     cases += [
+        ("herald-signer", "HERALD_DATABASE_PATH", str(work / "no-such-dir" / "herald.sqlite")),
+        ("herald-signer", "HERALD_DATABASE_PATH", str(bad_file)),  # a file, but not SQLite
         ("herald-worker", "HERALD_WORKER_CONCURRENCY", ("HERALD_CONFIG_FILE", bad_value_file)),
         ("herald-signer", "HERALD_SIGNER_PREFETCH", ("HERALD_CONFIG_FILE", bad_value_file)),
         ("herald-ingest", "HERALD_MAX_BODY_BYTES", ("HERALD_CONFIG_FILE", bad_value_file)),
@@ -129,11 +134,31 @@ def crashed(status, output):
     return f"crash output: {found[:200]}" if found else None
 
 
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def wait_for(predicate, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
 def test_startup_order(work):
-    """Services start in any order (systemd, compose, Kubernetes): no broker yet."""
+    """Services start in any order (systemd, compose, Kubernetes): no broker, no store yet."""
     closed = free_port()  # nothing listens there
     broker = f"127.0.0.1:{closed}"
-    base = dict(HERALD_AMQP_URL=f"amqp://guest:guest@{broker}/")
+    base = dict(HERALD_AMQP_URL=f"amqp://guest:guest@{broker}/", HERALD_INGEST_PORT=0,
+                HERALD_ADMIN_KEY="adm_" + "x" * 24)
 
     # The worker with the broker unreachable: says so and exits non-zero, no trap, no crash dump.
     what = "herald-worker with the broker unreachable exits 1 naming the broker, without crashing"
@@ -148,6 +173,46 @@ def test_startup_order(work):
               f"{'named' if broker in output else 'not named'}; output: {output.strip()[-300:]}")
     except subprocess.TimeoutExpired:
         check(False, what, "still running after 20 s")
+
+    # The signer before the store exists: waits for it (not ready meanwhile), then opens it once
+    # herald-ingest created it; with no broker it then stops naming the broker, without crashing.
+    store = work / "startup" / "herald.sqlite"
+    store.parent.mkdir()
+    ops = free_port()
+    signer_log = work / "startup-signer.log"
+    ingest_log = work / "startup-ingest.log"
+    env = clean_environment(**base, HERALD_DATABASE_PATH=store, HERALD_OPS_PORT=ops)
+    signer = subprocess.Popen([str(BIN / "herald-signer")], env=env, cwd=work, stdin=subprocess.DEVNULL,
+                              stdout=signer_log.open("w"), stderr=subprocess.STDOUT)
+    ingest = None
+    try:
+        waiting = f"waiting for the store at {store} (created by herald-ingest)"
+        logged = wait_for(lambda: waiting in signer_log.read_text(errors="replace"), 10)
+        time.sleep(1)  # a few retries later
+        check(logged and signer.poll() is None,
+              "herald-signer started before the store exists keeps running and logs what it waits for",
+              f"status {signer.poll()}, expected the line '{waiting}'; output:\n{tail(signer_log)}")
+        health, ready = http_status(f"http://127.0.0.1:{ops}/healthz"), http_status(f"http://127.0.0.1:{ops}/readyz")
+        check(health == 200 and ready == 503, "herald-signer waiting for the store: /healthz 200, /readyz 503",
+              f"got /healthz {health}, /readyz {ready}")
+        ingest = subprocess.Popen([str(BIN / "herald-ingest")], env=env, cwd=work, stdin=subprocess.DEVNULL,
+                                  stdout=ingest_log.open("w"), stderr=subprocess.STDOUT)
+        opened = wait_for(lambda: "store ready" in signer_log.read_text(errors="replace"), 15)
+        check(opened, "herald-signer opens the store once herald-ingest created it",
+              f"no 'store ready' in its output:\n{tail(signer_log)}\ningest:\n{tail(ingest_log)}")
+        status = wait_exit(signer, 15)
+        output = signer_log.read_text(errors="replace")
+        crash = crashed(status, output)
+        check(status == 1 and not crash and broker in output,
+              "herald-signer then exits 1 naming the unreachable broker, without crashing",
+              f"status {status}, {crash or 'no crash'}; output:\n{tail(signer_log)}")
+    finally:
+        for process in (signer, ingest):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                if wait_exit(process, 10) is None:
+                    process.kill()
+                    process.wait()
 
 
 # ---------------------------------------------------------------- run.sh

@@ -1,6 +1,12 @@
 import GRDB
 
 extension SQLiteStore {
+    /// Whether every migration this build knows has been applied, so a read-only reader (the
+    /// signer) can wait while herald-ingest is still creating the store.
+    public func isMigrated() async -> Bool {
+        (try? await read { db in try SQLiteStore.migrator.hasCompletedMigrations(db) }) ?? false
+    }
+
     /// Migrations run in order, once each; never edit a shipped one, add the next.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
