@@ -20,7 +20,7 @@
 # promtool); the alert rules (promtool check rules, promtool test rules) and scrape config; and
 # that every HERALD_* setting the deploy files set is one the code reads. With
 # CHECK_DEPLOY_BIN=<dir of built binaries> it also starts each service with each deployment's
-# environment and fails if one rejects a setting (exit code 2).
+# environment and fails if one rejects a setting (exit code 2) or crashes.
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -542,11 +542,16 @@ fi
 # --- the settings, as the services parse them (optional: needs built binaries) -----------------
 # With CHECK_DEPLOY_BIN=<dir holding herald-ingest, herald-signer, herald-worker> (e.g. after
 # `swift build -c release`: .build/release), each service is started with the environment each
-# deployment gives it; exit code 2 within 3 s means the service rejected a setting. Brokers and
-# DNS names are unreachable from here, so a service that got past its configuration just keeps
-# retrying its connection and is stopped. Ports are set to 0 and the SQLite path to a temp dir.
-if [ -n "${CHECK_DEPLOY_BIN:-}" ]; then
-    "$python" - "$repo" "$work" "$CHECK_DEPLOY_BIN" >"$work/bin.out" 2>&1 <<'PYTHON'
+# deployment gives it; exit code 2 within 3 s means the service rejected a setting, and a crash
+# (killed by a signal, a crash report) fails too. Brokers and DNS names are unreachable from
+# here, so a service that got past its configuration keeps retrying its connection (or waits for
+# its store) and is stopped, or exits 1 saying so. Ports are set to 0 and the SQLite path to a
+# temp dir. A relative CHECK_DEPLOY_BIN is taken from the current directory.
+if [ -n "${CHECK_DEPLOY_BIN:-}" ] && ! bindir="$(cd "$CHECK_DEPLOY_BIN" 2>/dev/null && pwd)"; then
+    fail "settings: CHECK_DEPLOY_BIN=$CHECK_DEPLOY_BIN is not a directory (from $PWD)"
+elif [ -n "${CHECK_DEPLOY_BIN:-}" ]; then
+    # bindir is absolute, so it still names the binaries from the services' working directory.
+    "$python" - "$repo" "$work" "$bindir" >"$work/bin.out" 2>&1 <<'PYTHON'
 import os, re, signal, subprocess, sys, time
 import yaml
 repo, work, bindir = sys.argv[1:4]
@@ -600,8 +605,12 @@ for (where, service), env in sorted(envs.items()):
         bad(f"settings: {binary} is missing or not executable")
         continue
     log = open(os.path.join(work, f"{where}-{service}.log"), "w+")
-    process = subprocess.Popen([binary], env=full, stdout=log, stderr=log,
-                               cwd=work, start_new_session=True)
+    try:
+        process = subprocess.Popen([binary], env=full, stdout=log, stderr=log,
+                                   cwd=work, start_new_session=True)
+    except OSError as error:
+        bad(f"settings: cannot start {binary} with the {where} environment: {error}")
+        continue
     running.append((where, service, process, log, len(env)))
 time.sleep(3)
 for where, service, process, log, count in running:
@@ -612,15 +621,23 @@ for where, service, process, log, count in running:
     log.seek(0)
     output = log.read().strip().splitlines()
     message = next((l for l in output if "configuration" in l.lower()), output[-1] if output else "")
+    crash = next((l for l in output if re.search(r"fatal error|crash", l, re.I)), None)
     if code == 2:
         bad(f"settings: herald-{service} rejects the {where} environment: {message}")
+    elif (code is not None and (code < 0 or code >= 128)) or crash:
+        # Killed by a signal (a trap is SIGILL, 132) or a crash report: a defect, not a setting.
+        bad(f"settings: herald-{service} crashed with the {where} environment (status {code}): {crash or message}")
     else:
         ok(f"settings: herald-{service} accepts the {where} environment ({count} variables; "
            + ("still running after 3 s" if code is None else f"exited {code} past configuration: {message[:80]}") + ")")
 PYTHON
+    bin_rc=$?
     cat "$work/bin.out"
     passed=$((passed + $(grep -c '^ok ' "$work/bin.out")))
     failed=$((failed + $(grep -c '^FAIL' "$work/bin.out")))
+    if [ $bin_rc -ne 0 ]; then
+        fail "settings checks crashed (rc=$bin_rc)"
+    fi
 else
     note "settings as parsed by the services: not run (set CHECK_DEPLOY_BIN to a directory of built binaries)"
 fi
