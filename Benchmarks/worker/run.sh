@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Deliveries per second of ONE herald-worker process to a fast local receiver (nginx answering
-# 200), next to wrk driving the same receiver with the same concurrency in the same run.
+# 200), next to two ceilings measured in the same run: wrk driving the same receiver with the
+# same concurrency, and the broker relaying the worker's message flow without HTTP
+# (`worker-bench relay`: consume herald.deliver, confirmed publish to herald.attempts, ack).
 #
 #   Benchmarks/worker/run.sh [jobs=20000] [concurrency=512]
 #
@@ -72,6 +74,8 @@ for run in $(seq 1 "$RUNS"); do
   wpid=$!
   worker_json=$("$BIN/worker-bench" measure "$url" "$JOBS")
   rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$wpid/status)
+  # The worker's own CPU per delivery (user + system), steadier than rates on a busy machine.
+  cpu_us=$(awk -v hz="$(getconf CLK_TCK)" -v jobs="$JOBS" '{printf "%d", ($14 + $15) / hz * 1e6 / jobs}' /proc/$wpid/stat)
   kill -TERM "$wpid"; wait "$wpid" || true
   # The broker ceiling for the same message flow (consume, confirmed publish, ack; no HTTP).
   rabbitmqctl -n "$node" purge_queue -p "$vhost" herald.attempts >/dev/null
@@ -81,7 +85,7 @@ for run in $(seq 1 "$RUNS"); do
   wrk_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$wrk_out")
   wrk_p50=$(awk '$1=="50%" {print $2}' <<<"$wrk_out")
   wrk_p99=$(awk '$1=="99%" {print $2}' <<<"$wrk_out")
-  echo "run $run: worker $worker_json rss_mb=$((rss_kb / 1024)) | relay $relay_json | wrk rps=$wrk_rps p50=$wrk_p50 p99=$wrk_p99" | tee -a "$WORK/results"
+  echo "run $run: worker $worker_json rss_mb=$((rss_kb / 1024)) cpu_us=$cpu_us | relay $relay_json | wrk rps=$wrk_rps p50=$wrk_p50 p99=$wrk_p99" | tee -a "$WORK/results"
 done
 
 python3 - "$WORK/results" <<'PY'
@@ -89,12 +93,13 @@ import json, re, statistics, sys
 rows = open(sys.argv[1]).read().splitlines()
 w = [json.loads(re.search(r"worker (\{.*?\})", r).group(1)) for r in rows]
 rss = [int(re.search(r"rss_mb=(\d+)", r).group(1)) for r in rows]
+cpu = [int(re.search(r"cpu_us=(\d+)", r).group(1)) for r in rows]
 wrk = [float(re.search(r"rps=([\d.]+)", r).group(1)) for r in rows]
 relay = [json.loads(re.search(r"relay (\{.*?\})", r).group(1))["per_second"] for r in rows]
 med = statistics.median
 worker = med(x['per_second'] for x in w)
 print(f"median of {len(rows)}: worker {worker:.0f} deliveries/s "
-      f"(p50 {med(x['p50_ms'] for x in w)} ms, p99 {med(x['p99_ms'] for x in w)} ms, peak RSS {med(rss)} MB); "
+      f"(p50 {med(x['p50_ms'] for x in w)} ms, p99 {med(x['p99_ms'] for x in w)} ms, peak RSS {med(rss)} MB, {med(cpu)} µs CPU per delivery); "
       f"broker relay {med(relay):.0f} msg/s; wrk {med(wrk):.0f} req/s; "
       f"ratio to wrk {worker / med(wrk):.2f}, to the broker relay {worker / med(relay):.2f}")
 PY
