@@ -14,6 +14,11 @@ final class ProgressBar: @unchecked Sendable {
         self.enabled = enabled
     }
 
+    /// A command's bar: drawn only when stderr is a terminal and the command is not printing JSON.
+    convenience init(verb: String, json: Bool) {
+        self.init(verb: verb, enabled: !json && Output.stderrIsTerminal)
+    }
+
     func update(_ p: DeadLetterQueue.Progress) {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }

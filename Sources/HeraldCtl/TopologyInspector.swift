@@ -41,15 +41,7 @@ public struct TopologyInspector: Sendable {
     }
 
     private func withConnection<T>(_ body: (AMQPConnection) async throws -> T) async throws -> T {
-        let connection = try await AMQPConnection.connect(configuration, logger: logger)
-        do {
-            let value = try await body(connection)
-            await connection.close()
-            return value
-        } catch {
-            await connection.close()
-            throw error
-        }
+        try await AMQPConnection.connect(configuration, logger: logger).closing(body)
     }
 
     private func probeQueue(_ queue: AMQPTopology.Queue) async throws -> Finding {

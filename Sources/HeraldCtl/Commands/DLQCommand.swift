@@ -34,11 +34,10 @@ struct DeadLetterFilterOptions: ParsableArguments {
     var newerThan: String?
 
     func validate() throws {
-        if let olderThan, DeadLetterFilter.parseAge(olderThan) == nil {
-            throw ValidationError("--older-than '\(olderThan)' is not a duration (e.g. 90s, 15m, 2h, 7d)")
-        }
-        if let newerThan, DeadLetterFilter.parseAge(newerThan) == nil {
-            throw ValidationError("--newer-than '\(newerThan)' is not a duration (e.g. 90s, 15m, 2h, 7d)")
+        for (flag, age) in [("--older-than", olderThan), ("--newer-than", newerThan)] {
+            if let age, DeadLetterFilter.parseAge(age) == nil {
+                throw ValidationError("\(flag) '\(age)' is not a duration (e.g. 90s, 15m, 2h, 7d)")
+            }
         }
     }
 
@@ -58,21 +57,13 @@ struct DeadLetterFilterOptions: ParsableArguments {
 /// Opens the DLQ, runs `body`, and closes the connection even when `body` throws, so held
 /// messages are returned promptly.
 func withDeadLetterQueue<T: Sendable>(_ purpose: String, _ body: (DeadLetterQueue) async throws -> T) async throws -> T {
-    let configuration = try CtlConfiguration.fromEnvironment()
-    let connection = try await configuration.connect(purpose: purpose)
-    do {
-        _ = try await connection.inspect(queue: HeraldNames.deadQueue)
-    } catch let error as AMQPError where error.kind == .notFound {
-        await connection.close()
-        throw CtlError("queue \(HeraldNames.deadQueue) does not exist on \(connection.configuration): run `heraldctl topology apply`")
-    }
-    do {
-        let result = try await body(DeadLetterQueue(connection: connection))
-        await connection.close()
-        return result
-    } catch {
-        await connection.close()
-        throw error
+    try await CtlConfiguration.fromEnvironment().connect(purpose: purpose).closing { connection in
+        do {
+            _ = try await connection.inspect(queue: HeraldNames.deadQueue)
+        } catch let error as AMQPError where error.kind == .notFound {
+            throw CtlError("queue \(HeraldNames.deadQueue) does not exist on \(connection.configuration): run `heraldctl topology apply`")
+        }
+        return try await body(DeadLetterQueue(connection: connection))
     }
 }
 
@@ -112,19 +103,16 @@ struct DLQList: AsyncParsableCommand {
                 }
             } else {
                 Output.table(["ENDPOINT", "REASON", "COUNT"], rows.map { [$0.endpoint, $0.reason, String($0.count)] })
-                Output.error("\(letters.count) matching of \(scanned) read")
             }
-            return
-        }
-        if json {
+        } else if json {
             for l in letters { Output.json(.object(l.summaryJSON)) }
         } else {
             Output.table(["ID", "REASON", "STATUS", "ATTEMPTS", "EVENT TYPE", "ACCOUNT", "DEAD AT"], letters.map { l in
                 [l.id, l.reason ?? "-", l.lastStatus.map(String.init) ?? "-", l.attempts.map(String.init) ?? "-",
                  l.eventType ?? "-", l.account ?? "-", l.deadAt?.iso8601Seconds ?? "-"]
             })
-            Output.error("\(letters.count) matching of \(scanned) read")
         }
+        if !json { Output.error("\(letters.count) matching of \(scanned) read") }
     }
 }
 
@@ -217,7 +205,7 @@ struct DLQReplay: AsyncParsableCommand {
     func run() async throws {
         var filter = filters.filter
         filter.ids = Set(ids)
-        let bar = ProgressBar(verb: dryRun ? "checked" : "replayed", enabled: !json && Output.stderrIsTerminal)
+        let bar = ProgressBar(verb: dryRun ? "checked" : "replayed", json: json)
         let result = try await withDeadLetterQueue("dlq replay") { dlq in
             try await dlq.replay(filter: filter, limit: limit ?? (ids.isEmpty ? nil : ids.count),
                                  ratePerSecond: rate.flatMap(Self.parseRate), dryRun: dryRun) { bar.update($0) }
@@ -292,7 +280,7 @@ struct DLQExport: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let bar = ProgressBar(verb: "exported", enabled: !json && Output.stderrIsTerminal)
+        let bar = ProgressBar(verb: "exported", json: json)
         let result = try await withDeadLetterQueue("dlq export") { dlq in
             try await dlq.export(filter: filters.filter, to: file, keep: keep) { bar.update($0) }
         }

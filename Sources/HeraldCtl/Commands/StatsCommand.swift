@@ -49,7 +49,7 @@ struct StatsCommand: AsyncParsableCommand {
         var rows: [Row] = []
         var reasons: [(String, Int)] = []
         var scanned = 0
-        do {
+        try await connection.closing { connection in
             for queue in HeraldTopology.all.queues {
                 let status = try? await connection.inspect(queue: queue.name)
                 rows.append(Row(stage: Self.stage(of: queue.name), queue: queue.name, depth: status?.messageCount,
@@ -62,11 +62,7 @@ struct StatsCommand: AsyncParsableCommand {
                 for l in letters { counts[l.reason ?? "-", default: 0] += 1 }
                 reasons = counts.sorted { $0.value > $1.value }
             }
-        } catch {
-            await connection.close()
-            throw error
         }
-        await connection.close()
         if let management = configuration.managementURL {
             try await addRates(&rows, management: management, vhost: connection.configuration.vhost)
         }

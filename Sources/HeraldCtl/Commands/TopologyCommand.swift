@@ -23,13 +23,13 @@ struct TopologyApply: AsyncParsableCommand {
     func run() async throws {
         let configuration = try CtlConfiguration.fromEnvironment()
         let connection = try await configuration.connect(purpose: "topology apply")
-        do {
-            try await connection.declare(HeraldTopology.all)
-        } catch {
-            await connection.close()
-            throw CtlError("declaring the topology failed: \(error) (run `heraldctl topology check` to see what differs)")
+        try await connection.closing { connection in
+            do {
+                try await connection.declare(HeraldTopology.all)
+            } catch {
+                throw CtlError("declaring the topology failed: \(error) (run `heraldctl topology check` to see what differs)")
+            }
         }
-        await connection.close()
         let t = HeraldTopology.all
         if json {
             Output.json(.object(["exchanges": .number(Double(t.exchanges.count)), "queues": .number(Double(t.queues.count)),
