@@ -43,6 +43,17 @@ struct IngestClient: Sendable {
         return parsed
     }
 
+    /// Calls `method path` and prints the answer (`Output.answer`): what most endpoint and event
+    /// commands do.
+    func callAndPrint(_ method: String, _ path: String, body: JSONValue? = nil, json: Bool) async throws {
+        Output.answer(try await call(method, path, body: body), json: json)
+    }
+
+    /// `?account=<id>` for a route that may act for one account, or "" when `account` is nil.
+    static func accountQuery(_ account: String?) -> String {
+        account.map { "?account=\(escape($0))" } ?? ""
+    }
+
     static func escape(_ segment: String) -> String {
         segment.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_.~:"))) ?? segment
     }

@@ -18,6 +18,20 @@ enum Output {
         FileHandle.standardOutput.write(Data(bytes))
     }
 
+    /// An API answer: JSON as-is on one line with `--json`, else indented JSON; nothing for null.
+    static func answer(_ value: JSONValue, json: Bool) {
+        if json || value.isNull {
+            if !value.isNull { Output.json(value) }
+            return
+        }
+        if let data = try? JSONSerialization.jsonObject(with: Data(value.serialized()), options: [.fragmentsAllowed]),
+           let pretty = try? JSONSerialization.data(withJSONObject: data, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+            line(String(decoding: pretty, as: UTF8.self))
+        } else {
+            Output.json(value)
+        }
+    }
+
     /// Rows as aligned columns under a header.
     static func table(_ header: [String], _ rows: [[String]]) {
         var widths = header.map(\.count)

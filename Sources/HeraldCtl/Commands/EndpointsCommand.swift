@@ -11,20 +11,6 @@ struct EndpointsCommand: AsyncParsableCommand {
                       EndpointsDisable.self, EndpointsEnable.self, EndpointsTest.self])
 }
 
-/// Prints an API answer: JSON as-is with `--json`, else indented JSON.
-func printAnswer(_ value: JSONValue, json: Bool) {
-    if json || value.isNull {
-        if !value.isNull { Output.json(value) }
-        return
-    }
-    if let data = try? JSONSerialization.jsonObject(with: Data(value.serialized()), options: [.fragmentsAllowed]),
-       let pretty = try? JSONSerialization.data(withJSONObject: data, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
-        Output.line(String(decoding: pretty, as: UTF8.self))
-    } else {
-        Output.json(value)
-    }
-}
-
 /// Fields shared by `add` and `update`.
 struct EndpointFields: ParsableArguments {
     @Option(help: "Where to POST webhooks.")
@@ -58,10 +44,9 @@ struct EndpointsList: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let query = account.map { "?account=\(IngestClient.escape($0))" } ?? ""
-        let answer = try await IngestClient.admin().call("GET", "/v1/endpoints" + query)
+        let answer = try await IngestClient.admin().call("GET", "/v1/endpoints" + IngestClient.accountQuery(account))
         let items = answer.arrayValue ?? answer["endpoints"]?.arrayValue ?? answer["data"]?.arrayValue
-        guard !json, let items else { return printAnswer(answer, json: json) }
+        guard !json, let items else { return Output.answer(answer, json: json) }
         Output.table(["ID", "ACCOUNT", "PROFILE", "STATE", "URL"], items.map { e in
             let state: String = e["state"]?["enabled"]?.boolValue == false || e["enabled"]?.boolValue == false ? "disabled" : "enabled"
             return [e["id"]?.stringValue ?? "-", e["account"]?.stringValue ?? "-", e["profile"]?.stringValue ?? "-", state,
@@ -85,7 +70,7 @@ struct EndpointsAdd: AsyncParsableCommand {
     }
 
     func run() async throws {
-        printAnswer(try await IngestClient.admin().call("POST", "/v1/endpoints", body: .object(fields.object(account: account))), json: json)
+        try await IngestClient.admin().callAndPrint("POST", "/v1/endpoints", body: .object(fields.object(account: account)), json: json)
     }
 }
 
@@ -102,7 +87,7 @@ struct EndpointsUpdate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        printAnswer(try await IngestClient.admin().call("PATCH", "/v1/endpoints/\(IngestClient.escape(id))", body: .object(fields.object(account: nil))), json: json)
+        try await IngestClient.admin().callAndPrint("PATCH", "/v1/endpoints/\(IngestClient.escape(id))", body: .object(fields.object(account: nil)), json: json)
     }
 }
 
@@ -117,7 +102,7 @@ protocol EndpointAction: AsyncParsableCommand {
 extension EndpointAction {
     var body: JSONValue? { nil }
     func run() async throws {
-        printAnswer(try await IngestClient.admin().call("POST", "/v1/endpoints/\(IngestClient.escape(id))/\(Self.action)", body: body), json: json)
+        try await IngestClient.admin().callAndPrint("POST", "/v1/endpoints/\(IngestClient.escape(id))/\(Self.action)", body: body, json: json)
     }
 }
 

@@ -49,8 +49,7 @@ struct EventsSend: AsyncParsableCommand {
             guard let data else { throw CtlError("cannot read '\(file)'") }
             let body: JSONValue
             do { body = try JSONValue.parse(Array(data)) } catch { throw CtlError("\(file): \(error)") }
-            let query = account.map { "?account=\(IngestClient.escape($0))" } ?? ""
-            printAnswer(try await client.call("POST", "/v1/events" + query, body: body), json: json)
+            try await client.callAndPrint("POST", "/v1/events" + IngestClient.accountQuery(account), body: body, json: json)
             return
         }
         var o = JSONObject()
@@ -59,6 +58,6 @@ struct EventsSend: AsyncParsableCommand {
         o.set("channel", channel.map(JSONValue.string))
         o.set("reason", reason.map(JSONValue.string))
         o.set("account", account.map(JSONValue.string))
-        printAnswer(try await client.call("POST", "/v1/messages/\(IngestClient.escape(messageId!))/status", body: .object(o)), json: json)
+        try await client.callAndPrint("POST", "/v1/messages/\(IngestClient.escape(messageId!))/status", body: .object(o), json: json)
     }
 }
