@@ -60,30 +60,31 @@ extension SQLiteStore {
     }
 
     public func attempts(eventId: String, account: String, after: Int64?, limit: Int) async throws(StoreError) -> [StoredAttempt] {
-        try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.* FROM attempt a JOIN endpoint e ON e.id = a.endpoint_id
-                WHERE a.event_id = ? AND e.account_id = ? AND a.id > ? ORDER BY a.id LIMIT ?
-                """, arguments: [eventId, account, after ?? 0, limit]).map(Self.attempt(row:))
-        }
+        try await attemptRows(sql: """
+            SELECT a.* FROM attempt a JOIN endpoint e ON e.id = a.endpoint_id
+            WHERE a.event_id = ? AND e.account_id = ? AND a.id > ? ORDER BY a.id LIMIT ?
+            """, arguments: [eventId, account, after ?? 0, limit])
     }
 
     public func attempts(endpointId: String, before: Int64?, limit: Int) async throws(StoreError) -> [StoredAttempt] {
-        try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM attempt WHERE endpoint_id = ? AND id < ? ORDER BY id DESC LIMIT ?
-                """, arguments: [endpointId, before ?? Int64.max, limit]).map(Self.attempt(row:))
-        }
+        try await attemptRows(sql: """
+            SELECT * FROM attempt WHERE endpoint_id = ? AND id < ? ORDER BY id DESC LIMIT ?
+            """, arguments: [endpointId, before ?? Int64.max, limit])
     }
 
     public func latestAttempts(eventId: String, account: String) async throws(StoreError) -> [StoredAttempt] {
+        try await attemptRows(sql: """
+            SELECT a.* FROM attempt a JOIN endpoint e ON e.id = a.endpoint_id
+            WHERE a.event_id = ? AND e.account_id = ? AND a.id = (
+                SELECT MAX(b.id) FROM attempt b WHERE b.event_id = a.event_id AND b.endpoint_id = a.endpoint_id)
+            ORDER BY a.endpoint_id
+            """, arguments: [eventId, account])
+    }
+
+    /// The attempt rows a query selects (every column of `attempt`), in its order.
+    private func attemptRows(sql: String, arguments: StatementArguments) async throws(StoreError) -> [StoredAttempt] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.* FROM attempt a JOIN endpoint e ON e.id = a.endpoint_id
-                WHERE a.event_id = ? AND e.account_id = ? AND a.id = (
-                    SELECT MAX(b.id) FROM attempt b WHERE b.event_id = a.event_id AND b.endpoint_id = a.endpoint_id)
-                ORDER BY a.endpoint_id
-                """, arguments: [eventId, account]).map(Self.attempt(row:))
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.attempt(row:))
         }
     }
 

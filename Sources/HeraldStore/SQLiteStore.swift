@@ -36,13 +36,17 @@ public final class SQLiteStore: IngestStore {
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
-        do { return try await pool.write(body) } catch let error as StoreError { throw error } catch {
-            throw StoreError(.database, "\(error)")
-        }
+        try await storeErrors { try await pool.write(body) }
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
-        do { return try await pool.read(body) } catch let error as StoreError { throw error } catch {
+        try await storeErrors { try await pool.read(body) }
+    }
+
+    /// Runs a database access, passing `StoreError`s through and wrapping any other error (GRDB's,
+    /// a decoding failure) as `.database`.
+    private func storeErrors<T>(_ access: () async throws -> T) async throws(StoreError) -> T {
+        do { return try await access() } catch let error as StoreError { throw error } catch {
             throw StoreError(.database, "\(error)")
         }
     }
