@@ -3,107 +3,100 @@ import Foundation
 import HeraldTestSupport
 @testable import AMQP
 
+/// One coalescer and the channel it settles on, as the fixture of every case below. A class, so
+/// `#expect(acks.ack(1))` works: `#expect` cannot call a mutating method on a struct.
+private final class Settlements {
+    private var coalescer = AckCoalescer()
+    var channel: UInt16
+    var incarnation: UInt64
+
+    init(channel: UInt16 = 3, incarnation: UInt64 = 1) {
+        self.channel = channel
+        self.incarnation = incarnation
+    }
+
+    /// Settles `tag` with an ack; true if the ack was deferred for coalescing.
+    func ack(_ tag: UInt64) -> Bool {
+        coalescer.settle(tag: tag, isAck: true, channel: channel, incarnation: incarnation)
+    }
+
+    /// Settles `tag` with a nack or reject; true if it was deferred (it never should be).
+    func nack(_ tag: UInt64) -> Bool {
+        coalescer.settle(tag: tag, isAck: false, channel: channel, incarnation: incarnation)
+    }
+
+    /// The acks to send now.
+    func takeDeferred() -> [AckCoalescer.Ack] {
+        coalescer.takeDeferred()
+    }
+}
+
 /// The rules that make `basic.ack(multiple)` safe: only in-order runs are deferred.
-// `#expect` cannot call a mutating method, so each settlement's answer goes through a variable.
 @Suite("Ack coalescing")
 struct AckCoalescerTests {
     @Test("an in-order run of acks becomes one multiple ack for its highest tag")
     func inOrderRun() {
-        var acks = AckCoalescer()
-        var deferred = false
-        var sent: [AckCoalescer.Ack] = []
+        let acks = Settlements(channel: 3, incarnation: 7)
         for tag in UInt64(1)...5 {
-            deferred = acks.settle(tag: tag, isAck: true, channel: 3, incarnation: 7)
-            #expect(deferred, "ack \(tag) should be deferred")
+            #expect(acks.ack(tag), "ack \(tag) should be deferred")
         }
-        sent = acks.takeDeferred()
-        #expect(sent == [.init(channel: 3, incarnation: 7, tag: 5, multiple: true)])
-        sent = acks.takeDeferred()
-        #expect(sent == [], "deferred acks are handed out once")
+        #expect(acks.takeDeferred() == [.init(channel: 3, incarnation: 7, tag: 5, multiple: true)])
+        #expect(acks.takeDeferred() == [], "deferred acks are handed out once")
     }
 
     @Test("a single deferred ack is sent without multiple")
     func singleAck() {
-        var acks = AckCoalescer()
-        var deferred = false
-        var sent: [AckCoalescer.Ack] = []
-        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred)
-        sent = acks.takeDeferred()
-        #expect(sent == [.init(channel: 3, incarnation: 1, tag: 1, multiple: false)])
+        let acks = Settlements()
+        #expect(acks.ack(1))
+        #expect(acks.takeDeferred() == [.init(channel: 3, incarnation: 1, tag: 1, multiple: false)])
     }
 
     @Test("an ack past an unsettled delivery is sent on its own, and the run resumes once the gap is settled")
     func gap() {
-        var acks = AckCoalescer()
-        var deferred = false
-        var sent: [AckCoalescer.Ack] = []
-        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred)
-        sent = acks.takeDeferred()
-        #expect(sent == [.init(channel: 3, incarnation: 1, tag: 1, multiple: false)])
+        let acks = Settlements()
+        #expect(acks.ack(1))
+        #expect(acks.takeDeferred() == [.init(channel: 3, incarnation: 1, tag: 1, multiple: false)])
         // Tag 2 is still in the application's hands: 3 and 4 must not be acked with multiple.
-        deferred = acks.settle(tag: 3, isAck: true, channel: 3, incarnation: 1)
-        #expect(!deferred)
-        deferred = acks.settle(tag: 4, isAck: true, channel: 3, incarnation: 1)
-        #expect(!deferred)
-        sent = acks.takeDeferred()
-        #expect(sent == [])
+        #expect(!acks.ack(3))
+        #expect(!acks.ack(4))
+        #expect(acks.takeDeferred() == [])
         // 2 is acked: it closes the gap; 5 continues the run.
-        deferred = acks.settle(tag: 2, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred)
-        deferred = acks.settle(tag: 5, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred)
-        sent = acks.takeDeferred()
-        #expect(sent == [.init(channel: 3, incarnation: 1, tag: 5, multiple: true)])
+        #expect(acks.ack(2))
+        #expect(acks.ack(5))
+        #expect(acks.takeDeferred() == [.init(channel: 3, incarnation: 1, tag: 5, multiple: true)])
     }
 
     @Test("nacks and rejects are sent at once but let later acks coalesce over them")
     func nacks() {
-        var acks = AckCoalescer()
-        var deferred = false
-        var sent: [AckCoalescer.Ack] = []
-        deferred = acks.settle(tag: 1, isAck: true, channel: 4, incarnation: 1)
-        #expect(deferred)
-        deferred = acks.settle(tag: 2, isAck: false, channel: 4, incarnation: 1)
-        #expect(!deferred)
-        deferred = acks.settle(tag: 3, isAck: true, channel: 4, incarnation: 1)
-        #expect(deferred)
-        sent = acks.takeDeferred()
-        #expect(sent == [.init(channel: 4, incarnation: 1, tag: 3, multiple: true)])
+        let acks = Settlements(channel: 4)
+        #expect(acks.ack(1))
+        #expect(!acks.nack(2))
+        #expect(acks.ack(3))
+        #expect(acks.takeDeferred() == [.init(channel: 4, incarnation: 1, tag: 3, multiple: true)])
         // A nack as the last settlement of a pass leaves nothing to send.
-        deferred = acks.settle(tag: 4, isAck: false, channel: 4, incarnation: 1)
-        #expect(!deferred)
-        sent = acks.takeDeferred()
-        #expect(sent == [])
+        #expect(!acks.nack(4))
+        #expect(acks.takeDeferred() == [])
     }
 
     @Test("a new channel incarnation starts counting tags from 1 again")
     func incarnation() {
-        var acks = AckCoalescer()
-        var deferred = false
-        var sent: [AckCoalescer.Ack] = []
-        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred)
-        deferred = acks.settle(tag: 2, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred)
+        let acks = Settlements()
+        #expect(acks.ack(1))
+        #expect(acks.ack(2))
         _ = acks.takeDeferred()
-        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 2)
-        #expect(deferred)
-        sent = acks.takeDeferred()
-        #expect(sent == [.init(channel: 3, incarnation: 2, tag: 1, multiple: false)])
+        acks.incarnation = 2
+        #expect(acks.ack(1))
+        #expect(acks.takeDeferred() == [.init(channel: 3, incarnation: 2, tag: 1, multiple: false)])
     }
 
     @Test("channels are tracked apart")
     func channels() {
-        var acks = AckCoalescer()
-        var deferred = false
-        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
-        #expect(deferred)
-        deferred = acks.settle(tag: 1, isAck: true, channel: 4, incarnation: 2)
-        #expect(deferred)
-        deferred = acks.settle(tag: 2, isAck: true, channel: 4, incarnation: 2)
-        #expect(deferred)
+        let acks = Settlements()
+        #expect(acks.ack(1))
+        acks.channel = 4
+        acks.incarnation = 2
+        #expect(acks.ack(1))
+        #expect(acks.ack(2))
         let sent = acks.takeDeferred().sorted { $0.channel < $1.channel }
         #expect(sent == [.init(channel: 3, incarnation: 1, tag: 1, multiple: false),
                          .init(channel: 4, incarnation: 2, tag: 2, multiple: true)])
@@ -111,18 +104,13 @@ struct AckCoalescerTests {
 
     @Test("a delivery left unsettled for long turns coalescing off instead of growing memory")
     func boundedMemory() {
-        var acks = AckCoalescer()
-        var deferred = false
-        var sent: [AckCoalescer.Ack] = []
+        let acks = Settlements()
         // Tag 1 is never settled.
         for tag in UInt64(2)...UInt64(AckCoalescer.maxAhead + 2) {
-            deferred = acks.settle(tag: tag, isAck: true, channel: 3, incarnation: 1)
-            #expect(!deferred)
+            #expect(!acks.ack(tag))
         }
-        deferred = acks.settle(tag: 1, isAck: true, channel: 3, incarnation: 1)
-        #expect(!deferred, "after the cap every ack goes out alone")
-        sent = acks.takeDeferred()
-        #expect(sent == [])
+        #expect(!acks.ack(1), "after the cap every ack goes out alone")
+        #expect(acks.takeDeferred() == [])
     }
 }
 
