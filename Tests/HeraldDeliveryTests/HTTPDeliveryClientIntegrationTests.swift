@@ -29,25 +29,6 @@ private func stats(_ receiver: TestReceiver) async throws -> ReceiverStats {
     return try JSONDecoder().decode(ReceiverStats.self, from: Data(response.bodyPrefix))
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on (bound, then released).
-private func closedPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    try withUnsafeMutablePointer(to: &address) { pointer in
-        try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-            guard bind(fd, sa, length) == 0, getsockname(fd, sa, &length) == 0 else {
-                throw TestReceiver.ReceiverError(message: "could not bind a probe socket: errno \(errno)")
-            }
-        }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 @Suite("Delivering to a real receiver")
 struct DeliveringToARealReceiver {
     @Test("the exact body bytes and headers arrive, with Herald's User-Agent")

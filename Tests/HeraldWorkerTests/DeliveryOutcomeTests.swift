@@ -180,19 +180,6 @@ struct DeliveryOutcomeTests {
     }
 }
 
-func closedPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    close(fd)
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
-
 func receiverStats(_ receiver: TestReceiver) async throws -> ReceiverStats {
     let (data, _) = try await URLSession.shared.data(from: URL(string: receiver.url("/stats"))!)
     return try JSONDecoder().decode(ReceiverStats.self, from: data)
