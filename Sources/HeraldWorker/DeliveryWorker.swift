@@ -32,7 +32,9 @@ public final class DeliveryWorker: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.client = HTTPDeliveryClient(
-            configuration: .init(destinationGuard: configuration.destinationGuard), logger: logger)
+            configuration: .init(
+                destinationGuard: configuration.destinationGuard, maxConnectionsPerHost: configuration.hostConnections),
+            logger: logger)
         self.gate = EndpointGate(
             perEndpoint: configuration.perEndpoint, breaker: configuration.breaker,
             defaultRate: configuration.rateLimitPerSecond, processes: configuration.processes)

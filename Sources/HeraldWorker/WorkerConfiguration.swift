@@ -10,6 +10,7 @@ import HeraldService
 /// | `HERALD_OPS_HOST` | `127.0.0.1` | address the ops server binds |
 /// | `HERALD_WORKER_CONCURRENCY` | `256` | prefetch on `herald.deliver` = most jobs in flight in this process (1…65535) |
 /// | `HERALD_WORKER_PER_ENDPOINT` | `32` | most transfers in flight per endpoint in this process |
+/// | `HERALD_WORKER_HOST_CONNECTIONS` | `128` | most connections to one host:port from this process (several endpoints may share a host); more transfers wait for a free one |
 /// | `HERALD_WORKER_RATE_LIMIT` | `0` | default deliveries per second per endpoint across all workers, for endpoints without a `rateLimitPerSecond` of their own; 0 = unlimited |
 /// | `HERALD_WORKER_PROCESSES` | `1` | how many worker processes share that rate limit (each takes limit / processes) |
 /// | `HERALD_WORKER_BREAKER_THRESHOLD` | `5` | consecutive unhealthy attempts that open an endpoint's circuit |
@@ -25,6 +26,8 @@ public struct WorkerConfiguration: Sendable {
     public var opsPort: Int
     public var concurrency: Int
     public var perEndpoint: Int
+    /// Connections per host:port (`HTTPDeliveryClient.Configuration.maxConnectionsPerHost`).
+    public var hostConnections: Int
     /// Requests per second per endpoint, for all workers together; nil = unlimited.
     public var rateLimitPerSecond: Int?
     public var processes: Int
@@ -36,7 +39,7 @@ public struct WorkerConfiguration: Sendable {
 
     public init(
         amqpURL: String = "amqp://guest:guest@127.0.0.1:5672/", opsHost: String = "127.0.0.1", opsPort: Int = 9092,
-        concurrency: Int = 256, perEndpoint: Int = 32, rateLimitPerSecond: Int? = nil, processes: Int = 1,
+        concurrency: Int = 256, perEndpoint: Int = 32, hostConnections: Int = 128, rateLimitPerSecond: Int? = nil, processes: Int = 1,
         breaker: CircuitBreaker.Configuration = CircuitBreaker.Configuration(), shutdownGrace: Duration = .seconds(30),
         destinationGuard: DestinationGuard = DestinationGuard(), connectionName: String = "herald-worker"
     ) {
@@ -45,6 +48,7 @@ public struct WorkerConfiguration: Sendable {
         self.opsPort = opsPort
         self.concurrency = concurrency
         self.perEndpoint = perEndpoint
+        self.hostConnections = hostConnections
         self.rateLimitPerSecond = rateLimitPerSecond
         self.processes = processes
         self.breaker = breaker
@@ -68,6 +72,7 @@ public struct WorkerConfiguration: Sendable {
             opsPort: try environment.integer("HERALD_OPS_PORT", default: 9092, range: 0...65535),
             concurrency: try environment.integer("HERALD_WORKER_CONCURRENCY", default: 256, range: 1...65535),
             perEndpoint: try environment.integer("HERALD_WORKER_PER_ENDPOINT", default: 32, range: 1...65535),
+            hostConnections: try environment.integer("HERALD_WORKER_HOST_CONNECTIONS", default: 128, range: 1...65535),
             rateLimitPerSecond: rate == 0 ? nil : rate,
             processes: try environment.integer("HERALD_WORKER_PROCESSES", default: 1, range: 1...10_000),
             breaker: CircuitBreaker.Configuration(
