@@ -194,7 +194,7 @@ for _ in $(seq 1 150); do
 done
 curl -fsS "http://127.0.0.1:$ingest_port/readyz" >/dev/null || { echo "herald-ingest did not become ready; see $state/logs/ingest.log" >&2; tail -20 "$state/logs/ingest.log" >&2; exit 1; }
 
-# Only now: the signer opens the store read-only, so ingest must have created it.
+# After ingest is ready, so the demo does not wait on the signer's wait for the store ingest creates.
 log "starting herald-signer and ${HERALD_WORKERS:-2} workers"
 HERALD_OPS_PORT=0 start_process signer "$bin/herald-signer"
 for index in $(seq 1 "${HERALD_WORKERS:-2}"); do start_worker "$index"; done

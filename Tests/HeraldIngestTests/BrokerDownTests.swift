@@ -1,14 +1,13 @@
 import Foundation
 import HeraldCore
+import HeraldTestSupport
 import Testing
 
 @Suite("Broker unreachable")
 struct BrokerDownTests {
     @Test("with no broker, events get 503 with Retry-After at once, endpoints still work, /readyz says not ready")
     func brokerDown() async throws {
-        // A port nothing listens on: bind, read the port, close.
-        let closedPort = try freePort()
-        try await withIngest(amqpURL: "amqp://guest:guest@127.0.0.1:\(closedPort)/") { h in
+        try await withIngest(amqpURL: "amqp://guest:guest@127.0.0.1:\(try closedPort())/") { h in
             let created = try await h.call("POST", "/v1/accounts", key: IngestHarness.adminKey, json: #"{"id":"acct_down","name":"Down"}"#)
             let key = try #require(created["apiKey"]?.stringValue, "\(created)")
             let start = ContinuousClock.now
@@ -29,17 +28,4 @@ struct BrokerDownTests {
             #expect(ep.status == 201, "\(ep)")
         }
     }
-}
-
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
 }
