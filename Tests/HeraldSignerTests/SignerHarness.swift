@@ -130,17 +130,7 @@ final class SignerHarness: Sendable {
 
     /// Takes messages from `queue` (acking them) until `count` arrived or `timeout` passed.
     func take(_ count: Int, from queue: String, timeout: Duration = .seconds(15)) async throws -> [AMQPDelivery] {
-        var got: [AMQPDelivery] = []
-        let deadline = ContinuousClock.now + timeout
-        while got.count < count, ContinuousClock.now < deadline {
-            if let d = try await connection.get(queue: queue) {
-                d.ack()
-                got.append(d)
-            } else {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
-        return got
+        try await connection.take(count, from: queue, timeout: timeout)
     }
 
     /// Signed jobs from herald.deliver.

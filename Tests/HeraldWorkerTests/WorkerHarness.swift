@@ -57,17 +57,7 @@ final class WorkerHarness: Sendable {
 
     /// Takes (and acks) messages from `queue` until `count` arrived or `timeout` passed.
     func take(_ queue: String, count: Int, timeout: Duration = .seconds(15)) async throws -> [AMQPDelivery] {
-        var got: [AMQPDelivery] = []
-        let deadline = ContinuousClock.now + timeout
-        while got.count < count, ContinuousClock.now < deadline {
-            if let d = try await connection.get(queue: queue) {
-                d.ack()
-                got.append(d)
-            } else {
-                try await Task.sleep(for: .milliseconds(30))
-            }
-        }
-        return got
+        try await connection.take(count, from: queue, timeout: timeout)
     }
 
     /// Attempt records from `herald.attempts`.
