@@ -107,7 +107,7 @@ extension DeliveryWorker {
             "event.id": .string(job.event.id), "endpoint.id": .string(job.endpointId),
             "delivery.tier": .string(tier.name), "park.cause": .string(cause),
         ])
-        await settle(delivery, after: [WorkerMessages.toTier(job, tier: tier)], connection)
+        await settle(delivery, after: [WorkerMessages.toTier(job, tier: tier, parkedBecause: cause)], connection)
     }
 
     /// Publishes (with confirms) and then acks; on any publish failure hands the input back.

@@ -19,11 +19,15 @@ enum WorkerMessages {
             messageId: "\(job.event.id):\(job.endpointId)", appId: "herald-worker")
     }
 
+    /// The header naming why a job was parked without an attempt (`circuit_open`,
+    /// `endpoint_busy`, `rate_limit`, `not_before`); absent on retries after a failed attempt.
+    static let parkedHeader = "herald-parked"
+
     /// The job parked in (or retried through) a delay tier.
-    static func toTier(_ job: DeliveryJob, tier: DelayTier) -> AMQPPublication {
+    static func toTier(_ job: DeliveryJob, tier: DelayTier, parkedBecause cause: String? = nil) -> AMQPPublication {
         AMQPPublication(
             exchange: HeraldNames.retryExchange, routingKey: tier.name, body: Data(job.wireEncoded()),
-            properties: jobProperties(job))
+            properties: jobProperties(job, extra: cause.map { [parkedHeader: .string($0)] } ?? [:]))
     }
 
     /// The attempt record for the delivery log.

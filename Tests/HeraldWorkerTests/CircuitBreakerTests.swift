@@ -51,6 +51,10 @@ struct CircuitBreakerTests {
             returned[job.event.id] = job
             let tier = Self.tierQueue(d)
             #expect(tier?.hasPrefix("herald.retry.") == true, "job \(job.event.id) came back from \(String(describing: tier)), not a delay tier")
+            // Parked jobs say why; retried ones (after a real attempt) carry no such header.
+            let parkedBecause = d.properties.headers["herald-parked"]
+            let expected: AMQPFieldValue? = parked.contains { $0.event.id == job.event.id } ? "circuit_open" : nil
+            #expect(parkedBecause == expected, "job \(job.event.id): herald-parked is \(String(describing: parkedBecause))")
         }
         for job in opening {
             #expect(returned[job.event.id]?.attempt == 2, "failed job back with attempt \(String(describing: returned[job.event.id]?.attempt)), expected 2")
