@@ -3,6 +3,7 @@
 #   Benchmarks/signer/run.sh [EVENTS]
 # Uses HERALD_TEST_AMQP_URL / HERALD_TEST_RABBIT_NODE when set (a private node from
 # scripts/rabbitmq-node.sh), otherwise starts one; works in a fresh vhost it deletes afterwards.
+# SCRATCH sets the build directory (.build-signer-bench).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 events=${1:-20000}
@@ -19,5 +20,6 @@ cleanup() {
     if [[ -n "$started" ]]; then scripts/rabbitmq-node.sh stop /tmp/herald-node-signer-bench; fi
 }
 trap cleanup EXIT
-swift build -c release --scratch-path .build-signer-bench --product signer-bench >&2
-.build-signer-bench/release/signer-bench --url "${HERALD_TEST_AMQP_URL%/}/$vhost" --events "$events"
+scratch=${SCRATCH:-.build-signer-bench}
+swift build -c release --scratch-path "$scratch" --product signer-bench >&2
+"$scratch/release/signer-bench" --url "${HERALD_TEST_AMQP_URL%/}/$vhost" --events "$events"
