@@ -64,20 +64,6 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 extension StringProtocol {
     /// The text without leading and trailing spaces and tabs.
     var trimmingSpaces: String {
-        // On UTF-8 code units: spaces and tabs are single bytes that never occur inside a
-        // multi-byte character, and walking Characters (with grapheme breaking) made this
-        // the hottest function of the worker when it parsed response headers.
-        let isSpace = { (b: UInt8) in b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
-        let units = utf8
-        guard let first = units.firstIndex(where: { !isSpace($0) }) else { return "" }
-        var end = units.index(after: first)
-        var index = end
-        while index != units.endIndex {
-            let next = units.index(after: index)
-            if !isSpace(units[index]) { end = next }
-            index = next
-        }
-        // Both ends sit next to an ASCII byte (or the text's ends), so they are character boundaries.
-        return String(self[first..<end])
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }
