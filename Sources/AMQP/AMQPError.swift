@@ -29,8 +29,18 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible, Equatable {
         case unroutable
         /// The broker refused a publish (`basic.nack`, e.g. a full queue that rejects publishes).
         case nacked
-        /// The operation did not complete in time (no confirm, no broker, or the connection is blocked).
+        /// The operation did not complete in time. For a publish: it was never sent (no broker),
+        /// so nothing was accepted.
         case timeout
+        /// The broker blocks publishing (a memory or disk alarm) and the message was not sent:
+        /// nothing was accepted. Answered within `AMQPConfiguration.blockedPublishTimeout`.
+        case blocked
+        /// The message was sent but no confirm arrived in time (the broker may be blocked or slow):
+        /// the broker may hold it and deliver it later. See `mayHaveBeenAccepted`.
+        case unconfirmed
+        /// The message cannot be encoded as an AMQP frame (a short string over 255 bytes, a table
+        /// too large for a frame): only this publish fails; the connection is unaffected.
+        case unencodable
         /// The broker cancelled a consumer (its queue was deleted, or a node failed over).
         case consumerCancelled
         /// The connection was closed by this program.
@@ -64,10 +74,15 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible, Equatable {
     /// the request itself is wrong and will fail again.
     public var isTransient: Bool {
         switch kind {
-        case .connectionFailed, .connectionLost, .timeout, .nacked, .consumerCancelled: true
+        case .connectionFailed, .connectionLost, .timeout, .nacked, .consumerCancelled, .blocked, .unconfirmed: true
         default: false
         }
     }
+
+    /// True when a failed publish may still reach its queue (it was on the wire and no answer
+    /// came): the caller must not claim that nothing was accepted, and a retry must be safe to
+    /// deduplicate.
+    public var mayHaveBeenAccepted: Bool { kind == .unconfirmed }
 }
 
 extension AMQPError {
