@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "HeraldCore"),
         .target(name: "HeraldSigning", dependencies: ["HeraldCore", "CCrypto"]),
         .target(name: "HeraldTopology", dependencies: ["AMQP", "HeraldCore"]),
+        // Every queue message Herald publishes, built in one place (ids that fit AMQP by construction).
+        .target(name: "HeraldMessages", dependencies: ["AMQP", "HeraldCore", "HeraldSigning"]),
 
         // HTTP delivery over curl multi, outcome classification, backoff, destination guard.
         .target(
@@ -74,19 +76,19 @@ let package = Package(
         .target(
             name: "HeraldIngest",
             dependencies: [
-                "AMQP", "HeraldCore", "HeraldSigning", "HeraldStore", "HeraldTopology", "HeraldService",
+                "AMQP", "HeraldCore", "HeraldSigning", "HeraldStore", "HeraldTopology", "HeraldMessages", "HeraldService",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .target(
             name: "HeraldSigner",
-            dependencies: ["AMQP", "HeraldCore", "HeraldSigning", "HeraldStore", "HeraldTopology", "HeraldService"]),
+            dependencies: ["AMQP", "HeraldCore", "HeraldSigning", "HeraldStore", "HeraldTopology", "HeraldMessages", "HeraldService"]),
         .target(
             name: "HeraldWorker",
-            dependencies: ["AMQP", "HeraldCore", "HeraldDelivery", "HeraldTopology", "HeraldService"]),
+            dependencies: ["AMQP", "HeraldCore", "HeraldDelivery", "HeraldTopology", "HeraldMessages", "HeraldService"]),
         .target(
             name: "HeraldCtl",
             dependencies: [
-                "AMQP", "HeraldCore", "HeraldSigning", "HeraldTopology", "HeraldService",
+                "AMQP", "HeraldCore", "HeraldSigning", "HeraldTopology", "HeraldMessages", "HeraldService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
@@ -109,13 +111,18 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "HeraldTestSupport"]),
         .testTarget(name: "HeraldTopologyTests", dependencies: ["HeraldTopology", "HeraldTestSupport"]),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
+        .testTarget(name: "HeraldMessagesTests", dependencies: ["HeraldMessages"]),
         .testTarget(name: "HeraldSigningTests", dependencies: ["HeraldSigning", "HeraldTestSupport"], exclude: ["Verifiers"]),
         .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery", "HeraldTestSupport"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore"]),
-        .testTarget(name: "HeraldIngestTests", dependencies: ["HeraldIngest", "HeraldTestSupport"]),
+        .testTarget(name: "HeraldIngestTests", dependencies: ["HeraldIngest", "HeraldTopology", "HeraldTestSupport"]),
         .testTarget(name: "HeraldSignerTests", dependencies: ["HeraldSigner", "HeraldTestSupport"]),
         .testTarget(name: "HeraldWorkerTests", dependencies: ["HeraldWorker", "HeraldSigning", "HeraldTestSupport"]),
         .testTarget(name: "HeraldCtlTests", dependencies: ["HeraldCtl", "HeraldTestSupport"]),
+        // The whole pipeline in one process (ingest, signer, worker) on a real broker.
+        .testTarget(
+            name: "HeraldPipelineTests",
+            dependencies: ["HeraldIngest", "HeraldSigner", "HeraldWorker", "HeraldStore", "HeraldDelivery", "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

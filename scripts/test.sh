@@ -49,7 +49,7 @@ run_tests --filter 'HeraldCoreTests|HeraldSigningTests|HeraldStoreTests|HeraldDe
 # Broker suites, one target at a time, each on a fresh private node. Every service test works in
 # a vhost of its own with Herald's whole quorum-queue topology; all targets at once made one
 # RabbitMQ 3.10 node juggle hundreds of Raft groups and stall.
-for target in AMQPTests HeraldTopologyTests HeraldIngestTests HeraldSignerTests HeraldWorkerTests HeraldCtlTests; do
+for target in AMQPTests HeraldTopologyTests HeraldIngestTests HeraldSignerTests HeraldWorkerTests HeraldCtlTests HeraldPipelineTests; do
     start_node
     echo "==> $target"
     run_tests --filter "$target" --skip BrokerOutage || status=1

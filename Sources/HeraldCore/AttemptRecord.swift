@@ -17,11 +17,18 @@ public enum AttemptOutcome: String, Sendable, Hashable, CaseIterable {
 /// ```json
 /// {"kind":"herald.attempt","v":1,"eventId":"evt_1","endpointId":"ep_1","attempt":2,
 ///  "at":"…","outcome":"retrying","statusCode":503,"latencyMs":118,"error":null,
-///  "responseSnippet":"Service Unavailable","url":"https://example.com/hook","nextAttemptAt":"…"}
+///  "responseSnippet":"Service Unavailable","url":"https://example.com/hook","nextAttemptAt":"…",
+///  "account":"acme","eventType":"message.failed"}
 /// ```
+/// `account` and `eventType` are optional (records from before they existed lack them): they let
+/// the delivery log find the endpoint within its account and recognise operational events.
 public struct AttemptRecord: Sendable, Hashable {
     public var eventId: String
     public var endpointId: String
+    /// The event's (and endpoint's) account.
+    public var account: String?
+    /// The event's type, so that the failure of an operational event never announces another.
+    public var eventType: String?
     public var attempt: Int
     /// When the attempt started.
     public var at: Timestamp
@@ -42,10 +49,12 @@ public struct AttemptRecord: Sendable, Hashable {
     public init(
         eventId: String, endpointId: String, attempt: Int, at: Timestamp, outcome: AttemptOutcome,
         statusCode: Int? = nil, latencyMs: Int, error: String? = nil, responseSnippet: String? = nil, url: String,
-        nextAttemptAt: Timestamp? = nil
+        nextAttemptAt: Timestamp? = nil, account: String? = nil, eventType: String? = nil
     ) {
         self.eventId = eventId
         self.endpointId = endpointId
+        self.account = account
+        self.eventType = eventType
         self.attempt = attempt
         self.at = at
         self.outcome = outcome
@@ -89,6 +98,8 @@ extension AttemptRecord {
         o.set("responseSnippet", responseSnippet.map(JSONValue.string))
         o["url"] = .string(url)
         o.set("nextAttemptAt", nextAttemptAt.map { .string($0.iso8601Milliseconds) })
+        o.set("account", account.map(JSONValue.string))
+        o.set("eventType", eventType.map(JSONValue.string))
         return o
     }
 
@@ -105,6 +116,7 @@ extension AttemptRecord {
             attempt: try r.int("attempt"), at: try r.time("at"), outcome: outcome,
             statusCode: try r.optionalInt("statusCode"), latencyMs: try r.int("latencyMs"),
             error: try r.optionalString("error"), responseSnippet: try r.optionalString("responseSnippet"),
-            url: try r.string("url"), nextAttemptAt: try r.optionalTime("nextAttemptAt"))
+            url: try r.string("url"), nextAttemptAt: try r.optionalTime("nextAttemptAt"),
+            account: try r.optionalString("account"), eventType: try r.optionalString("eventType"))
     }
 }

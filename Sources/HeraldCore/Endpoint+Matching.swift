@@ -1,12 +1,18 @@
 extension Endpoint {
     /// Whether this endpoint should receive `event`: same account, enabled, an event-type glob
-    /// matches, and the recipient filter (if any) matches.
+    /// matches, and the recipient filter (if any) matches. An operational event (see
+    /// `OperationalEvent`) matches only an endpoint that names its type exactly and is not the
+    /// endpoint the event is about.
     ///
     /// An event with a `callbackUrl` goes to that URL alone; the signer handles that case, not this.
     public func accepts(_ event: Event) -> Bool {
         guard state.isEnabled, event.account == account else { return false }
-        guard eventTypes.isEmpty || eventTypes.contains(where: { Endpoint.glob($0, matches: event.type) }) else {
-            return false
+        if OperationalEvent.isOperational(event.type) {
+            guard eventTypes.contains(event.type), OperationalEvent.subject(of: event) != id else { return false }
+        } else {
+            guard eventTypes.isEmpty || eventTypes.contains(where: { Endpoint.glob($0, matches: event.type) }) else {
+                return false
+            }
         }
         guard !recipients.isEmpty else { return true }
         let wanted = Set(recipients.map(Endpoint.normalizedNumber))

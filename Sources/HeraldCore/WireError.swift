@@ -64,24 +64,24 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Typed field access for reading wire forms; each failure names the field.
-struct WireReader {
-    let object: JSONObject
-    let prefix: String
+public struct WireReader {
+    public let object: JSONObject
+    public let prefix: String
 
-    init(_ object: JSONObject, prefix: String = "") {
+    public init(_ object: JSONObject, prefix: String = "") {
         self.object = object
         self.prefix = prefix
     }
 
     /// Opens a versioned, self-describing message: an object whose `kind` and `v` match.
-    static func open(_ bytes: some Collection<UInt8>, kind: String, versions: ClosedRange<Int>) throws(WireError) -> WireReader {
+    public static func open(_ bytes: some Collection<UInt8>, kind: String, versions: ClosedRange<Int>) throws(WireError) -> WireReader {
         let value: JSONValue
         do { value = try JSONValue.parse(bytes) } catch { throw .notJSON(error) }
         guard let object = value.objectValue else { throw .notAnObject }
         return try open(object, kind: kind, versions: versions)
     }
 
-    static func open(_ object: JSONObject, kind: String, versions: ClosedRange<Int>) throws(WireError) -> WireReader {
+    public static func open(_ object: JSONObject, kind: String, versions: ClosedRange<Int>) throws(WireError) -> WireReader {
         let got = object["kind"]?.stringValue
         guard got == kind else { throw .wrongKind(expected: kind, got: got) }
         let v = object["v"]?.intValue
@@ -89,65 +89,65 @@ struct WireReader {
         return WireReader(object)
     }
 
-    func name(_ field: String) -> String { prefix + field }
+    public func name(_ field: String) -> String { prefix + field }
 
-    func value(_ field: String) -> JSONValue? {
+    public func value(_ field: String) -> JSONValue? {
         guard let v = object[field], !v.isNull else { return nil }
         return v
     }
 
-    func string(_ field: String) throws(WireError) -> String {
+    public func string(_ field: String) throws(WireError) -> String {
         guard let s = try optionalString(field) else { throw .missingField(name(field)) }
         return s
     }
 
-    func optionalString(_ field: String) throws(WireError) -> String? {
+    public func optionalString(_ field: String) throws(WireError) -> String? {
         guard let v = value(field) else { return nil }
         guard let s = v.stringValue else { throw .wrongType(field: name(field), expected: "a string", got: v.kindName) }
         return s
     }
 
-    func nonEmptyString(_ field: String) throws(WireError) -> String {
+    public func nonEmptyString(_ field: String) throws(WireError) -> String {
         let s = try string(field)
         guard !s.isEmpty else { throw .invalidValue(field: name(field), reason: "must not be empty") }
         return s
     }
 
-    func int(_ field: String) throws(WireError) -> Int {
+    public func int(_ field: String) throws(WireError) -> Int {
         guard let i = try optionalInt(field) else { throw .missingField(name(field)) }
         return i
     }
 
-    func optionalInt(_ field: String) throws(WireError) -> Int? {
+    public func optionalInt(_ field: String) throws(WireError) -> Int? {
         guard let v = value(field) else { return nil }
         guard let i = v.intValue else { throw .wrongType(field: name(field), expected: "an integer", got: v.kindName) }
         return i
     }
 
-    func bool(_ field: String, default def: Bool) throws(WireError) -> Bool {
+    public func bool(_ field: String, default def: Bool) throws(WireError) -> Bool {
         guard let v = value(field) else { return def }
         guard let b = v.boolValue else { throw .wrongType(field: name(field), expected: "a boolean", got: v.kindName) }
         return b
     }
 
-    func object(_ field: String) throws(WireError) -> JSONObject {
+    public func object(_ field: String) throws(WireError) -> JSONObject {
         guard let o = try optionalObject(field) else { throw .missingField(name(field)) }
         return o
     }
 
-    func optionalObject(_ field: String) throws(WireError) -> JSONObject? {
+    public func optionalObject(_ field: String) throws(WireError) -> JSONObject? {
         guard let v = value(field) else { return nil }
         guard let o = v.objectValue else { throw .wrongType(field: name(field), expected: "an object", got: v.kindName) }
         return o
     }
 
-    func array(_ field: String) throws(WireError) -> [JSONValue]? {
+    public func array(_ field: String) throws(WireError) -> [JSONValue]? {
         guard let v = value(field) else { return nil }
         guard let a = v.arrayValue else { throw .wrongType(field: name(field), expected: "an array", got: v.kindName) }
         return a
     }
 
-    func strings(_ field: String) throws(WireError) -> [String]? {
+    public func strings(_ field: String) throws(WireError) -> [String]? {
         guard let a = try array(field) else { return nil }
         var out: [String] = []
         for (i, e) in a.enumerated() {
@@ -159,12 +159,12 @@ struct WireReader {
         return out
     }
 
-    func time(_ field: String) throws(WireError) -> Timestamp {
+    public func time(_ field: String) throws(WireError) -> Timestamp {
         guard let t = try optionalTime(field) else { throw .missingField(name(field)) }
         return t
     }
 
-    func optionalTime(_ field: String) throws(WireError) -> Timestamp? {
+    public func optionalTime(_ field: String) throws(WireError) -> Timestamp? {
         guard let s = try optionalString(field) else { return nil }
         guard let t = Timestamp(iso8601: s) else {
             throw .invalidValue(field: name(field), reason: "'\(s)' is not an RFC 3339 time")
@@ -172,7 +172,7 @@ struct WireReader {
         return t
     }
 
-    func nested(_ field: String) throws(WireError) -> WireReader {
+    public func nested(_ field: String) throws(WireError) -> WireReader {
         WireReader(try object(field), prefix: name(field) + ".")
     }
 }

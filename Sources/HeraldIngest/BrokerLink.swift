@@ -16,6 +16,8 @@ public final class BrokerLink: Service, Sendable {
     /// Why a publish was not confirmed: the API answers 503 with `Retry-After`.
     public struct Unavailable: Error, CustomStringConvertible, Sendable {
         public let reason: String
+        /// The message was sent and no confirm came: the broker may still deliver it.
+        public var mayHaveBeenAccepted = false
         public var description: String { reason }
     }
 
@@ -57,6 +59,7 @@ public final class BrokerLink: Service, Sendable {
                 try await c.declare(HeraldTopology.deliveries)  // endpoint tests publish signed jobs there
                 try await c.declare(HeraldTopology.attempts)
                 try await c.declare(HeraldTopology.control)
+                try await c.declare(HeraldTopology.dead)  // unreadable attempt records go there
                 connection.withLock { $0 = c }
                 logger.info("connected to broker", metadata: ["amqp.url": "\(configuration)"])
                 break
@@ -87,7 +90,15 @@ public final class BrokerLink: Service, Sendable {
             try await c.publish(publications)
         } catch {
             logger.warning("publish not confirmed", metadata: ["error": "\(error)", "amqp.count": "\(publications.count)"])
-            throw Unavailable(reason: "the message broker did not confirm the publish")
+            guard let error = error as? AMQPError else {
+                throw Unavailable(reason: "the message broker did not confirm the publish")
+            }
+            switch error.kind {
+            case .blocked: throw Unavailable(reason: "the message broker is blocking publishers (resource alarm)")
+            case .unconfirmed:
+                throw Unavailable(reason: "the message broker did not confirm the publish", mayHaveBeenAccepted: true)
+            default: throw Unavailable(reason: "the message broker did not confirm the publish (\(error.label))")
+            }
         }
     }
 }

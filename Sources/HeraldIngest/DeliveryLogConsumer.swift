@@ -1,5 +1,7 @@
 import AMQP
 import HeraldCore
+import HeraldMessages
+import HeraldSigning
 import HeraldStore
 import Logging
 import Metrics
@@ -10,23 +12,28 @@ import Synchronization
 /// batch), tracks endpoint health, and announces what changed: `endpoint.disabled` and
 /// `attempt.exhausted` events to `herald.events`, and a control notice for each disabled endpoint.
 ///
-/// No-loss: a batch is acked only after the store committed it and every announcement was
-/// confirmed; otherwise it is nacked back to the queue (records are idempotent in the store).
+/// No-loss: the announcements are written to the outbox in the batch's own transaction and
+/// published by the `OutboxRelay`, so a batch is acked as soon as the store committed it; if the
+/// store fails the batch is nacked back to the queue (records are idempotent in the store). A
+/// record nobody can read is dead-lettered (`invalid-attempt-record`), never dropped.
 public final class DeliveryLogConsumer: Service, Sendable {
     let store: any IngestStore
     let broker: BrokerLink
+    let relay: OutboxRelay
     let disableAfterSeconds: Int
     let logger: Logger
     let prefetch: UInt16
     let flushInterval: Duration
     private let pending = Mutex<[AMQPDelivery]>([])
     let recorded = Counter(label: "herald_ingest_attempts_recorded_total")
+    let invalidRecords = Counter(label: "herald_ingest_dead_lettered_total", dimensions: [("reason", "invalid-attempt-record")])
     let batchSize = Recorder(label: "herald_ingest_attempt_batch_size")
 
-    public init(store: any IngestStore, broker: BrokerLink, disableAfterSeconds: Int, logger: Logger,
+    public init(store: any IngestStore, broker: BrokerLink, relay: OutboxRelay, disableAfterSeconds: Int, logger: Logger,
                 prefetch: UInt16 = 500, flushInterval: Duration = .milliseconds(50)) {
         self.store = store
         self.broker = broker
+        self.relay = relay
         self.disableAfterSeconds = disableAfterSeconds
         self.logger = logger
         self.prefetch = prefetch
@@ -82,17 +89,17 @@ public final class DeliveryLogConsumer: Service, Sendable {
                 records.append(try AttemptRecord.wireDecoded(d.body))
                 good.append(d)
             } catch {
-                // A record nobody can read would loop forever if requeued: log it and drop it.
-                logger.error("unreadable attempt record dropped", metadata: ["error": "\(error)"])
-                d.reject(requeue: false)
+                await deadLetter(d, error: error)
             }
         }
         guard !records.isEmpty else { return }
         batchSize.record(records.count)
         do {
-            let outcome = try await store.recordAttempts(records, now: .now(), disableAfterSeconds: disableAfterSeconds)
-            let publications = Self.announcements(outcome, now: .now())
-            if !publications.isEmpty { try await broker.publish(publications) }
+            let now = Timestamp.now()
+            let outcome = try await store.recordAttempts(records, now: now, disableAfterSeconds: disableAfterSeconds) { outcome in
+                Self.announcements(outcome, now: now).map(StoredPublication.encode)
+            }
+            relay.wake()
             recorded.increment(by: Int64(outcome.inserted))
             for e in outcome.disabled {
                 logger.notice("endpoint disabled", metadata: ["endpoint.id": "\(e.id)", "account.id": "\(e.account)"])
@@ -104,10 +111,30 @@ public final class DeliveryLogConsumer: Service, Sendable {
         }
     }
 
+    /// A record nobody can read would loop forever if requeued: it goes to `herald.dead` as it
+    /// came, where `heraldctl dlq` shows it (and `dlq replay` skips it: it is not a job).
+    func deadLetter(_ delivery: AMQPDelivery, error: WireError) async {
+        logger.error("unreadable attempt record dead-lettered", metadata: ["error": "\(error)"])
+        let letter = QueueMessages.dead(
+            input: delivery.body, properties: delivery.properties,
+            DeadLetter(reason: "invalid-attempt-record", error: "not an attempt record: \(error)"), from: .ingest, now: .now())
+        do {
+            try await broker.publish([letter])
+            invalidRecords.increment()
+            delivery.ack()
+        } catch {
+            logger.warning("dead letter not published; the record is requeued", metadata: ["error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))
+            delivery.nack(requeue: true)
+        }
+    }
+
     /// The operational events (and control notices) a batch's outcome calls for.
     ///
-    /// Event ids derive from what they announce, so a redelivered batch announces nothing new
-    /// to receivers that dedupe on the id.
+    /// Event ids derive from what they announce (hashed, so they fit the API's id rules
+    /// whatever the ids they are made of), so a redelivered batch announces nothing new to
+    /// receivers that dedupe on the id. The failure of an operational event is not announced:
+    /// an announcement never begets another.
     static func announcements(_ outcome: AttemptBatchOutcome, now: Timestamp) -> [AMQPPublication] {
         var out: [AMQPPublication] = []
         for e in outcome.disabled {
@@ -116,12 +143,12 @@ public final class DeliveryLogConsumer: Service, Sendable {
                 data["reason"] = .string(reason)
                 data["disabledAt"] = .string(at.iso8601Milliseconds)
             }
-            let event = Event(id: "evt_disabled_\(e.id)_\(now.millisecondsSinceEpoch)", type: "endpoint.disabled",
-                              account: e.account, occurredAt: now, data: data)
-            out.append(Publications.event(event))
-            out.append(Publications.control(ControlNotice(notice: .endpointChanged, account: e.account, endpointId: e.id)))
+            let id = "evt_disabled_" + derivedId([e.account, e.id, String(now.millisecondsSinceEpoch)])
+            let event = Event(id: id, type: OperationalEvent.endpointDisabled, account: e.account, occurredAt: now, data: data)
+            out.append(QueueMessages.event(event, from: .ingest))
+            out.append(QueueMessages.control(ControlNotice(notice: .endpointChanged, account: e.account, endpointId: e.id), from: .ingest))
         }
-        for x in outcome.exhausted {
+        for x in outcome.exhausted where !OperationalEvent.isOperational(x.record.eventType ?? "") {
             let r = x.record
             var data: JSONObject = [
                 "eventId": .string(r.eventId), "endpointId": .string(r.endpointId), "attempts": .number(Double(r.attempt)),
@@ -129,10 +156,15 @@ public final class DeliveryLogConsumer: Service, Sendable {
             ]
             data["statusCode"] = r.statusCode.map { .number(Double($0)) } ?? .null
             data["error"] = r.error.map(JSONValue.string) ?? .null
-            let event = Event(id: "evt_exhausted_\(r.eventId)_\(r.endpointId)", type: "attempt.exhausted",
-                              account: x.account, occurredAt: r.at, data: data)
-            out.append(Publications.event(event))
+            let id = "evt_exhausted_" + derivedId([x.account, r.eventId, r.endpointId])
+            let event = Event(id: id, type: OperationalEvent.attemptExhausted, account: x.account, occurredAt: r.at, data: data)
+            out.append(QueueMessages.event(event, from: .ingest))
         }
         return out
+    }
+
+    /// 32 hex digits of the SHA-256 of `parts` (NUL-separated, so no two lists give one text).
+    static func derivedId(_ parts: [String]) -> String {
+        String(Hex.encode(Digest.sha256(Array(parts.joined(separator: "\u{0}").utf8))).prefix(32))
     }
 }

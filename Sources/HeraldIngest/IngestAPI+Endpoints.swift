@@ -1,5 +1,6 @@
 import AMQP
 import HeraldCore
+import HeraldMessages
 import HeraldSigning
 import HeraldStore
 import Hummingbird
@@ -170,7 +171,7 @@ extension IngestAPI {
             throw Problem(.conflict, "cannot-sign", "Cannot sign", detail: error.description, field: "secrets", rule: "valid secret")
         }
         do {
-            try await broker.publish([Publications.job(job)])
+            try await broker.publish([QueueMessages.job(job, to: .deliver, from: .ingest)])
         } catch {
             throw Problem.unavailable(error.reason)
         }
@@ -301,7 +302,7 @@ extension IngestAPI {
     func notifyChanged(_ endpoint: Endpoint) async {
         let notice = ControlNotice(notice: .endpointChanged, account: endpoint.account, endpointId: endpoint.id)
         do {
-            try await broker.publish([Publications.control(notice)])
+            try await broker.publish([QueueMessages.control(notice, from: .ingest)])
         } catch {
             logger.warning("control notice not published", metadata: ["endpoint.id": "\(endpoint.id)", "error": "\(error)"])
         }

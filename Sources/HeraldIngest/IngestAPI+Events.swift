@@ -1,5 +1,6 @@
 import AMQP
 import HeraldCore
+import HeraldMessages
 import HeraldStore
 import HTTPTypes
 import Hummingbird
@@ -105,28 +106,47 @@ extension IngestAPI {
                      data: try r.optionalObject("data") ?? JSONObject(), callbackUrl: callbackUrl)
     }
 
-    /// Publishes the events not seen within the window, waits for the confirms, records them.
-    /// Returns every event's id in request order (duplicates included: the original answer).
+    /// Accepts the events whose ids are new within the window: claims the ids and writes their
+    /// publications to the outbox in one transaction (so two requests with one id cannot both
+    /// win), publishes them, and deletes the outbox rows once confirmed. Returns every event's
+    /// id in request order (duplicates included: the original answer).
+    ///
+    /// If the broker surely never got them (down, blocked before sending), the claim is undone
+    /// and the answer is 503 "nothing was accepted". If it may have got them (sent, but no
+    /// confirm in time), the claim stays and the outbox relay publishes them again later: the
+    /// answer is 503 saying so, and a retry with the same ids is answered as a duplicate.
     func accept(_ events: [Event], now: Timestamp) async throws -> [String] {
         let since = now.adding(seconds: -Double(configuration.idempotencyWindowSeconds))
-        var fresh: [Event] = []
-        var seen = Set<String>()
-        for (account, group) in Dictionary(grouping: events, by: \.account) {
-            let existing = try await store.existingEvents(account: account, ids: group.map(\.id), since: since)
-            for e in group where !existing.contains(e.id) && seen.insert(account + "\u{0}" + e.id).inserted {
-                fresh.append(e)
-            }
+        // The relay leaves a row alone while this request can still publish it itself.
+        let hold = configuration.publishTimeout.components.seconds * 1_000 + 2_000
+        let claimed = try await store.claimEvents(events, receivedAt: now, since: since, holdMilliseconds: hold) { event in
+            StoredPublication.encode(QueueMessages.event(event, from: .ingest))
         }
-        duplicates.increment(by: Int64(events.count - fresh.count))
-        if !fresh.isEmpty {
+        duplicates.increment(by: Int64(events.count - claimed.count))
+        guard !claimed.isEmpty else { return events.map(\.id) }
+        do {
+            try await broker.publish(claimed.map { QueueMessages.event($0.event, from: .ingest) })
+        } catch where error.mayHaveBeenAccepted {
+            relay.wake()
+            throw Problem.unavailable(error.reason + "; the events may have been accepted: retrying with the same ids is safe (they are deduplicated)")
+        } catch {
             do {
-                try await broker.publish(fresh.map(Publications.event))
+                try await store.releaseEvents(claimed)
             } catch {
-                throw Problem.unavailable(error.reason + "; nothing was accepted, retry later")
+                // The claim stands, so the relay publishes the events once the broker is back.
+                relay.wake()
+                throw Problem.unavailable("the message broker and the store both failed; the events may have been accepted: retrying with the same ids is safe (they are deduplicated)")
             }
-            try await store.recordEvents(fresh, receivedAt: now)
-            accepted.increment(by: Int64(fresh.count))
+            throw Problem.unavailable(error.reason + "; nothing was accepted, retry later")
         }
+        do {
+            try await store.deleteOutboxMessages(ids: claimed.map(\.outboxId))
+        } catch {
+            // Published and confirmed: at worst the relay publishes them once more (receivers
+            // deduplicate by id). The answer stays 202.
+            logger.warning("confirmed events left in the outbox", metadata: ["error": "\(error)"])
+        }
+        accepted.increment(by: Int64(claimed.count))
         return events.map(\.id)
     }
 

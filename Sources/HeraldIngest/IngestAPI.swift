@@ -19,14 +19,18 @@ public struct IngestAPI: Sendable {
     public let configuration: IngestConfiguration
     public let store: any IngestStore
     public let broker: BrokerLink
+    /// Publishes what a request left in the outbox (events it could not see confirmed).
+    let relay: OutboxRelay
     let logger: Logger
     let accepted = Counter(label: "herald_ingest_events_accepted_total")
     let duplicates = Counter(label: "herald_ingest_events_duplicate_total")
 
-    public init(configuration: IngestConfiguration, store: any IngestStore, broker: BrokerLink, logger: Logger) {
+    public init(configuration: IngestConfiguration, store: any IngestStore, broker: BrokerLink, relay: OutboxRelay,
+                logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.broker = broker
+        self.relay = relay
         self.logger = logger
     }
 

@@ -13,11 +13,14 @@ import UnixSignals
 /// try await IngestService(configuration: config, logger: logger).run()
 /// ```
 /// Shutdown order: the HTTP server stops accepting and finishes in-flight requests (whose
-/// publishes complete), then the consumer flushes its last batch, then the broker link closes.
+/// publishes complete), then the consumer flushes its last batch, then the outbox relay makes a
+/// last pass, then the broker link closes.
 public struct IngestService: Sendable {
     public let configuration: IngestConfiguration
     public let store: SQLiteStore
     public let broker: BrokerLink
+    /// Publishes the transactional outbox (announcements, events a request could not confirm).
+    public let relay: OutboxRelay
     let logger: Logger
 
     /// Opens the store (creating and migrating it) and prepares the broker link.
@@ -26,11 +29,13 @@ public struct IngestService: Sendable {
         self.logger = logger
         self.store = try SQLiteStore(path: configuration.databasePath)
         self.broker = try BrokerLink(url: configuration.amqpURL, publishTimeout: configuration.publishTimeout, logger: logger)
+        self.relay = OutboxRelay(store: store, broker: broker, logger: logger,
+                                 lease: configuration.publishTimeout * 2 + .seconds(5))
     }
 
     /// The HTTP application; `onServerRunning` receives the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let api = IngestAPI(configuration: configuration, store: store, broker: broker, logger: logger)
+        let api = IngestAPI(configuration: configuration, store: store, broker: broker, relay: relay, logger: logger)
         return Application(
             router: api.router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald-ingest"),
@@ -45,12 +50,13 @@ public struct IngestService: Sendable {
     ///   - onServerRunning: receives the bound HTTP port.
     public func run(signals: [UnixSignal] = [.sigterm, .sigint],
                     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let consumer = DeliveryLogConsumer(store: store, broker: broker, disableAfterSeconds: configuration.disableAfterSeconds,
-                                           logger: logger)
+        let consumer = DeliveryLogConsumer(store: store, broker: broker, relay: relay,
+                                           disableAfterSeconds: configuration.disableAfterSeconds, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: broker),
+                    .init(service: relay),
                     .init(service: consumer),
                     .init(service: application(onServerRunning: onServerRunning)),
                 ],

@@ -1,5 +1,6 @@
 import AMQP
 import HeraldCore
+import HeraldMessages
 import HeraldSigning
 import Logging
 
@@ -64,7 +65,7 @@ extension SignerService {
             statistics.noMatch()
             return
         }
-        publications.insert(contentsOf: jobs.map(SignerPublications.delivery), at: 0)
+        publications.insert(contentsOf: jobs.map { QueueMessages.job($0, to: .deliver, from: .signer) }, at: 0)
         if await publishThenAck(publications, for: delivery, connection: connection, metadata: metadata) {
             statistics.signed(profiles: jobs.map(\.profile))
             for _ in 0..<failures { statistics.deadLettered(reason: "signing-failed") }
@@ -78,10 +79,10 @@ extension SignerService {
         logger.error("cannot sign for endpoint: dead-lettered", metadata: [
             "event.id": "\(event.id)", "endpoint.id": "\(endpoint.id)", "error": "\(error)",
         ])
-        return SignerPublications.dead(
-            body: delivery.body, contentType: delivery.properties.contentType,
-            .init(reason: "signing-failed", error: error.description, eventId: event.id, eventType: event.type,
-                  account: event.account, endpointId: endpoint.id),
-            now: .now())
+        return QueueMessages.dead(
+            input: delivery.body, properties: delivery.properties,
+            DeadLetter(reason: "signing-failed", error: error.description, eventId: event.id, eventType: event.type,
+                       account: event.account, endpointId: endpoint.id),
+            from: .signer, now: .now())
     }
 }

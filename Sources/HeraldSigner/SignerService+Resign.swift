@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import HeraldCore
+import HeraldMessages
 import HeraldSigning
 import Logging
 
@@ -22,7 +23,7 @@ extension SignerService {
         if let notBefore = job.notBefore, notBefore > now {
             let wait = Double(notBefore.millisecondsSinceEpoch - now.millisecondsSinceEpoch) / 1000
             let tier = DelayTier.atLeast(seconds: wait)
-            if await publishThenAck([SignerPublications.park(job, in: tier)], for: delivery, connection: connection,
+            if await publishThenAck([QueueMessages.job(job, to: .tier(tier), from: .signer, parkedBecause: "not_before")], for: delivery, connection: connection,
                                     metadata: metadata) {
                 statistics.parked()
             }
@@ -44,20 +45,26 @@ extension SignerService {
         }
 
         guard let endpoint else {
-            // Deleted (or its account is): nothing to deliver to; the log says why it stopped.
+            // Deleted (or its account is): nothing to deliver to. The log says why it stopped, and
+            // the job itself is kept in herald.dead, where an operator can find it.
             let record = AttemptRecord(eventId: job.event.id, endpointId: job.endpointId, attempt: job.attempt, at: now,
-                                       outcome: .dropped, latencyMs: 0, error: "endpoint deleted", url: job.url)
-            if await publishThenAck([SignerPublications.attempt(record)], for: delivery, connection: connection,
-                                    metadata: metadata) {
+                                       outcome: .dropped, latencyMs: 0, error: "endpoint deleted", url: job.url,
+                                       account: job.event.account, eventType: job.event.type)
+            let letter = DeadLetter.about(job, reason: "endpoint-deleted", error: "the endpoint (or its account) was deleted",
+                                          attempts: job.attempt - 1)
+            if await publishThenAck([QueueMessages.attempt(record, from: .signer),
+                                     QueueMessages.dead(input: delivery.body, properties: delivery.properties, letter,
+                                                        from: .signer, now: now)],
+                                    for: delivery, connection: connection, metadata: metadata) {
                 statistics.dropped()
-                logger.info("retry dropped: endpoint deleted", metadata: metadata)
+                statistics.deadLettered(reason: letter.reason)
+                logger.info("retry dead-lettered: endpoint deleted", metadata: metadata)
             }
             return
         }
         if case .disabled(let reason, _) = endpoint.state {
-            await deadLetter(delivery, .init(reason: "endpoint-disabled", error: "endpoint disabled: \(reason)",
-                                             eventId: job.event.id, eventType: job.event.type, account: job.event.account,
-                                             endpointId: job.endpointId, attempts: job.attempt - 1),
+            await deadLetter(delivery, .about(job, reason: "endpoint-disabled", error: "endpoint disabled: \(reason)",
+                                              attempts: job.attempt - 1),
                              connection: connection)
             return
         }
@@ -68,16 +75,14 @@ extension SignerService {
         do {
             fresh = try Signer.sign(signing, for: endpoint, retrying: job, now: now)
         } catch {
-            await deadLetter(delivery, .init(reason: "signing-failed", error: error.description, eventId: job.event.id,
-                                             eventType: job.event.type, account: job.event.account,
-                                             endpointId: job.endpointId, attempts: job.attempt - 1),
+            await deadLetter(delivery, .about(job, reason: "signing-failed", error: error.description, attempts: job.attempt - 1),
                              connection: connection)
             return
         }
         // The wait is over (`Signer.sign` keeps the attempt number and takes the current policy).
         fresh.notBefore = nil
         fresh.event = job.event
-        if await publishThenAck([SignerPublications.delivery(fresh)], for: delivery, connection: connection,
+        if await publishThenAck([QueueMessages.job(fresh, to: .deliver, from: .signer)], for: delivery, connection: connection,
                                 metadata: metadata) {
             statistics.signed(profiles: [fresh.profile])
         }

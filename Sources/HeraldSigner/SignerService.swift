@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import HeraldCore
+import HeraldMessages
 import HeraldStore
 import HeraldTopology
 import Logging
@@ -181,11 +182,11 @@ public final class SignerService: Service, Sendable {
         delivery.nack(requeue: true)
     }
 
-    /// Sends an input the signer cannot use to `herald.dead`, logs it once, and acks it.
-    func deadLetter(_ delivery: AMQPDelivery, _ letter: SignerPublications.DeadLetter, connection: AMQPConnection,
-                    body: Data? = nil) async {
-        let publication = SignerPublications.dead(body: body ?? delivery.body, contentType: delivery.properties.contentType,
-                                                  letter, now: .now())
+    /// Sends an input the signer cannot use to `herald.dead` as it came (bytes, message id and
+    /// headers) with `letter` saying why, logs it once, and acks it.
+    func deadLetter(_ delivery: AMQPDelivery, _ letter: DeadLetter, connection: AMQPConnection) async {
+        let publication = QueueMessages.dead(input: delivery.body, properties: delivery.properties, letter,
+                                             from: .signer, now: .now())
         var metadata: Logger.Metadata = ["reason": "\(letter.reason)", "error": "\(letter.error)"]
         if let id = letter.eventId { metadata["event.id"] = "\(id)" }
         if let id = letter.endpointId { metadata["endpoint.id"] = "\(id)" }

@@ -5,7 +5,7 @@ import HeraldCore
 ///
 /// `SQLiteStore` is the embedded implementation; a PostgreSQL store implements the same protocol
 /// for multi-host deployments. The signer only needs the read side, `EndpointDirectory`.
-public protocol IngestStore: EndpointDirectory {
+public protocol IngestStore: EndpointDirectory, OutboxStore {
     // MARK: accounts and keys
     /// Creates an account with one API key (the plaintext is never stored, only its SHA-256).
     func createAccount(_ account: Account, apiKey: String, now: Timestamp) async throws(StoreError)
@@ -27,9 +27,8 @@ public protocol IngestStore: EndpointDirectory {
     func endpointRecords(account: String, after: String?, limit: Int) async throws(StoreError) -> [EndpointRecord]
 
     // MARK: events and idempotency
-    /// Of `ids`, those this account already sent at or after `since` (the dedupe window).
-    func existingEvents(account: String, ids: [String], since: Timestamp) async throws(StoreError) -> Set<String>
-    /// Records accepted events (after the broker confirmed them); duplicates are ignored.
+    /// Records events published outside `claimEvents` (an endpoint's test event); an existing
+    /// id is overwritten.
     func recordEvents(_ events: [Event], receivedAt: Timestamp) async throws(StoreError)
     /// An accepted event of this account.
     func event(account: String, id: String) async throws(StoreError) -> Event?
@@ -43,8 +42,10 @@ public protocol IngestStore: EndpointDirectory {
     // MARK: delivery log
     /// Records attempts in one transaction (duplicates from redelivery are ignored), updates
     /// endpoint health, and disables endpoints that answered 410 Gone or have failed for
-    /// `disableAfterSeconds`. Returns what the caller must announce.
-    func recordAttempts(_ records: [AttemptRecord], now: Timestamp, disableAfterSeconds: Int) async throws(StoreError) -> AttemptBatchOutcome
+    /// `disableAfterSeconds`. What `announce` makes of the outcome (encoded messages) is written
+    /// to the outbox in the same transaction. Returns the outcome.
+    func recordAttempts(_ records: [AttemptRecord], now: Timestamp, disableAfterSeconds: Int,
+                        announce: @escaping @Sendable (AttemptBatchOutcome) -> [[UInt8]]) async throws(StoreError) -> AttemptBatchOutcome
     /// Attempts for one event (all endpoints), oldest first, paginated by row cursor.
     func attempts(eventId: String, account: String, after: Int64?, limit: Int) async throws(StoreError) -> [StoredAttempt]
     /// Attempts for one endpoint, newest first, paginated by row cursor.

@@ -2,7 +2,10 @@ import GRDB
 import HeraldCore
 
 extension SQLiteStore {
-    public func recordAttempts(_ records: [AttemptRecord], now: Timestamp, disableAfterSeconds: Int) async throws(StoreError) -> AttemptBatchOutcome {
+    public func recordAttempts(
+        _ records: [AttemptRecord], now: Timestamp, disableAfterSeconds: Int,
+        announce: @escaping @Sendable (AttemptBatchOutcome) -> [[UInt8]]
+    ) async throws(StoreError) -> AttemptBatchOutcome {
         guard !records.isEmpty else { return AttemptBatchOutcome() }
         return try await write { db in
             var outcome = AttemptBatchOutcome()
@@ -54,6 +57,11 @@ extension SQLiteStore {
                     String(decoding: endpoint.wireEncoded(), as: UTF8.self), now.millisecondsSinceEpoch, id,
                 ])
                 outcome.disabled.append(endpoint)
+            }
+            // What the batch must announce is written with it: a crash or a failed publish after
+            // the commit cannot lose it (the outbox relay publishes it).
+            for message in announce(outcome) {
+                _ = try Self.insertOutbox(message, now: now.millisecondsSinceEpoch, availableAt: now.millisecondsSinceEpoch, db: db)
             }
             return outcome
         }

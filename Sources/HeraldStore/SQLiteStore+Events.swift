@@ -3,23 +3,6 @@ import GRDB
 import HeraldCore
 
 extension SQLiteStore {
-    public func existingEvents(account: String, ids: [String], since: Timestamp) async throws(StoreError) -> Set<String> {
-        guard !ids.isEmpty else { return [] }
-        return try await read { db in
-            var found = Set<String>()
-            // SQLite allows 32766 bound parameters; batches are at most 1000 ids.
-            for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let args = StatementArguments([account, since.millisecondsSinceEpoch] as [any DatabaseValueConvertible])
-                    + StatementArguments(chunk)
-                for id in try String.fetchAll(db, sql: """
-                    SELECT id FROM event WHERE account_id = ? AND received_at >= ? AND id IN (\(marks))
-                    """, arguments: args) { found.insert(id) }
-            }
-            return found
-        }
-    }
-
     public func recordEvents(_ events: [Event], receivedAt: Timestamp) async throws(StoreError) {
         guard !events.isEmpty else { return }
         try await write { db in

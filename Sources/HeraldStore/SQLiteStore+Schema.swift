@@ -75,6 +75,20 @@ extension SQLiteStore {
                 CREATE INDEX attempt_by_endpoint ON attempt(endpoint_id, id);
                 """)
         }
+        // The transactional outbox: messages written in the same transaction as the facts they
+        // announce, published after the commit and deleted once the broker confirmed them.
+        migrator.registerMigration("outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    message BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    -- the relay publishes a row once this time has come, and pushes it on while it tries
+                    available_at INTEGER NOT NULL
+                );
+                CREATE INDEX outbox_by_time ON outbox(available_at);
+                """)
+        }
         return migrator
     }
 }

@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import HeraldCore
 import HeraldDelivery
+import HeraldMessages
 import Logging
 
 extension DeliveryWorker {
@@ -14,7 +15,9 @@ extension DeliveryWorker {
         } catch {
             logger.warning("undecodable job dead-lettered", metadata: ["error": "\(error)"])
             metrics.dead(reason: "invalid-job")
-            await settle(delivery, after: [WorkerMessages.invalidJob(delivery, error: error, now: .now())], connection)
+            await settle(delivery, after: [QueueMessages.dead(
+                input: delivery.body, properties: delivery.properties,
+                DeadLetter(reason: "invalid-job", error: "not a delivery job: \(error)"), from: .worker, now: .now())], connection)
             return
         }
         let now = Timestamp.now()
@@ -54,7 +57,8 @@ extension DeliveryWorker {
         var record = AttemptRecord(
             eventId: job.event.id, endpointId: job.endpointId, attempt: job.attempt, at: startedAt,
             outcome: .delivered, statusCode: response.status, latencyMs: Int(secs * 1000 + attos / 1_000_000_000_000_000),
-            error: nil, responseSnippet: response.bodyPrefix.isEmpty ? nil : response.bodySnippet, url: job.url)
+            error: nil, responseSnippet: response.bodyPrefix.isEmpty ? nil : response.bodySnippet, url: job.url,
+            account: job.event.account, eventType: job.event.type)
         // Built only where a log line is likely (not per successful delivery: it was measurable).
         func metadata() -> Logger.Metadata {
             [
@@ -66,7 +70,7 @@ extension DeliveryWorker {
         case .delivered:
             metrics.delivery(outcome: "delivered", status: response.status)
             logger.debug("delivered", metadata: metadata())
-            await settle(delivery, after: [WorkerMessages.attempt(record)], connection)
+            await settle(delivery, after: [QueueMessages.attempt(record, from: .worker)], connection)
         case .retry(let plan):
             record.outcome = .retrying
             record.error = plan.reason.message
@@ -80,7 +84,8 @@ extension DeliveryWorker {
             metadata["delivery.tier"] = .string(plan.tier.name)
             metadata["delivery.failure"] = .string(plan.reason.label)
             logger.info("attempt failed; retrying", metadata: metadata)
-            await settle(delivery, after: [WorkerMessages.attempt(record), WorkerMessages.toTier(next, tier: plan.tier)], connection)
+            await settle(delivery, after: [QueueMessages.attempt(record, from: .worker),
+                                           QueueMessages.job(next, to: .tier(plan.tier), from: .worker)], connection)
         case .dead(let reason):
             record.outcome = .dead
             record.error = reason.message
@@ -91,7 +96,12 @@ extension DeliveryWorker {
             metadata["delivery.failure"] = .string(reason.label)
             metadata["dead.reason"] = .string(deadReason)
             logger.info("dead-lettered", metadata: metadata)
-            await settle(delivery, after: [WorkerMessages.attempt(record), WorkerMessages.dead(job, reason: reason, now: now)], connection)
+            await settle(delivery, after: [
+                QueueMessages.attempt(record, from: .worker),
+                QueueMessages.dead(job, .about(job, reason: deadReason, error: reason.message, attempts: job.attempt,
+                                              lastStatus: reason.status, failureLabel: reason.label),
+                                   from: .worker, now: now),
+            ], connection)
         case .abandoned:
             metrics.delivery(outcome: "abandoned", status: nil)
             logger.debug("abandoned; handing back", metadata: metadata())
@@ -107,7 +117,7 @@ extension DeliveryWorker {
             "event.id": .string(job.event.id), "endpoint.id": .string(job.endpointId),
             "delivery.tier": .string(tier.name), "park.cause": .string(cause),
         ])
-        await settle(delivery, after: [WorkerMessages.toTier(job, tier: tier, parkedBecause: cause)], connection)
+        await settle(delivery, after: [QueueMessages.job(job, to: .tier(tier), from: .worker, parkedBecause: cause)], connection)
     }
 
     /// Publishes (with confirms) and then acks; on any publish failure hands the input back.

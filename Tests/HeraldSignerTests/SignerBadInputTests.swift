@@ -35,6 +35,23 @@ struct SignerBadInputTests {
         #expect(try await h.connection.inspect(queue: HeraldNames.signQueue).messageCount == 0)
     }
 
+    @Test("a dead letter keeps the input's message id and headers, so an operator finds it by its own id")
+    func deadLetterKeepsProperties() async throws {
+        let h = try await SignerHarness.make()
+        defer { Task { await h.finish() } }
+        try await h.startSigner()
+        try await h.connection.publish(AMQPPublication(
+            exchange: HeraldNames.eventsExchange, routingKey: "message.delivered", body: Data("not json".utf8),
+            properties: AMQPProperties(contentType: "text/plain", headers: ["x-platform-trace": "trace-42"],
+                                       messageId: "platform-msg-7", appId: "platform")))
+        let dead = try #require(try await h.take(1, from: HeraldNames.deadQueue).first)
+        #expect(dead.properties.messageId == "platform-msg-7")
+        #expect(dead.properties.headers["x-platform-trace"]?.stringValue == "trace-42")
+        #expect(dead.properties.contentType == "text/plain")
+        #expect(dead.properties.headers[DeadLetterHeaders.reason]?.stringValue == "invalid-event")
+        #expect(dead.body == Data("not json".utf8))
+    }
+
     @Test("while the store is unreachable events are requeued, not dropped or dead-lettered; once back they are signed")
     func storeOutage() async throws {
         let h = try await SignerHarness.make()

@@ -90,7 +90,7 @@ struct SignerResignTests {
         #expect(try await h.staysEmpty(HeraldNames.deliverQueue))
     }
 
-    @Test("a retry for a deleted endpoint is acknowledged and recorded as dropped, not delivered")
+    @Test("a retry for a deleted endpoint is recorded as dropped and dead-lettered with reason endpoint-deleted, not delivered")
     func deletedEndpoint() async throws {
         let h = try await SignerHarness.make()
         defer { Task { await h.finish() } }
@@ -107,6 +107,11 @@ struct SignerResignTests {
         #expect(record.endpointId == "ep_del")
         #expect(record.eventId == job.event.id)
         #expect(record.attempt == 2)
+        // Nothing that reaches a Herald queue vanishes: the job is kept where an operator finds it.
+        let dead = try #require(try await h.take(1, from: HeraldNames.deadQueue).first, "no dead letter for the deleted endpoint")
+        #expect(dead.properties.headers[DeadLetterHeaders.reason]?.stringValue == "endpoint-deleted")
+        #expect(dead.properties.headers[DeadLetterHeaders.endpointId]?.stringValue == "ep_del")
+        #expect(try DeliveryJob.wireDecoded(dead.body) == job, "the dead letter is the job as it was")
         #expect(try await h.staysEmpty(HeraldNames.deliverQueue))
         #expect(try await h.connection.inspect(queue: HeraldNames.resignQueue).messageCount == 0)
     }

@@ -121,16 +121,43 @@ struct SQLiteStoreEndpointTests {
 
 @Suite("SQLite store: events and idempotency")
 struct SQLiteStoreEventTests {
-    @Test("recorded events are found per account within the window")
-    func dedupeWindow() async throws {
+    @Test("an event id is claimed once per account within the window, and again after it")
+    func claimWindow() async throws {
         let store = try SQLiteStore(path: temporaryDatabase())
         let e1 = Event(id: "evt_1", type: "message.sent", account: "A", occurredAt: t0, data: ["messageId": "m1"])
-        try await store.recordEvents([e1], receivedAt: t0)
-        #expect(try await store.existingEvents(account: "A", ids: ["evt_1", "evt_2"], since: t0) == ["evt_1"])
-        #expect(try await store.existingEvents(account: "B", ids: ["evt_1"], since: t0).isEmpty)
-        #expect(try await store.existingEvents(account: "A", ids: ["evt_1"], since: t0.adding(seconds: 1)).isEmpty)
+        let e2 = Event(id: "evt_2", type: "message.sent", account: "A", occurredAt: t0, data: [:])
+        func claim(_ events: [Event], at: Timestamp, since: Timestamp) async throws -> [String] {
+            try await store.claimEvents(events, receivedAt: at, since: since, holdMilliseconds: 0) { Array($0.id.utf8) }
+                .map(\.event.id)
+        }
+        #expect(try await claim([e1], at: t0, since: t0.adding(seconds: -60)) == ["evt_1"])
+        #expect(try await claim([e1, e2, e2], at: t0, since: t0.adding(seconds: -60)) == ["evt_2"], "taken ids and repeats in a batch")
+        var inB = e1
+        inB.account = "B"
+        #expect(try await claim([inB], at: t0, since: t0.adding(seconds: -60)) == ["evt_1"], "ids are per account")
+        #expect(try await claim([e1], at: t0.adding(seconds: 61), since: t0.adding(seconds: 1)) == ["evt_1"], "outside the window")
         #expect(try await store.event(account: "A", id: "evt_1") == e1)
-        #expect(try await store.event(account: "B", id: "evt_1") == nil)
+        #expect(try await store.event(account: "C", id: "evt_1") == nil)
+    }
+
+    @Test("the outbox holds a claimed event's message until its hold passes, leases it, and forgets it when deleted or released")
+    func outbox() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        let e1 = Event(id: "evt_1", type: "message.sent", account: "A", occurredAt: t0, data: [:])
+        let e2 = Event(id: "evt_2", type: "message.sent", account: "A", occurredAt: t0, data: [:])
+        let claimed = try await store.claimEvents([e1, e2], receivedAt: t0, since: t0.adding(seconds: -60),
+                                                  holdMilliseconds: 5_000) { Array("msg-\($0.id)".utf8) }
+        #expect(try await store.dueOutboxMessages(now: t0.adding(seconds: 4), limit: 10, leaseMilliseconds: 1_000).isEmpty,
+                "held while the request publishes it itself")
+        let due = try await store.dueOutboxMessages(now: t0.adding(seconds: 5), limit: 10, leaseMilliseconds: 30_000)
+        #expect(due.map { String(decoding: $0.message, as: UTF8.self) } == ["msg-evt_1", "msg-evt_2"])
+        #expect(try await store.dueOutboxMessages(now: t0.adding(seconds: 6), limit: 10, leaseMilliseconds: 1_000).isEmpty,
+                "leased rows are not taken twice")
+        try await store.deleteOutboxMessages(ids: [due[0].id])
+        try await store.releaseEvents([claimed[1]])
+        #expect(try await store.dueOutboxMessages(now: t0.adding(seconds: 60), limit: 10, leaseMilliseconds: 1_000).isEmpty)
+        #expect(try await store.event(account: "A", id: "evt_2") == nil, "a released claim frees the id")
+        #expect(try await store.event(account: "A", id: "evt_1") == e1)
     }
 
     @Test("an idempotent response is replayed within the window and pruned after")
@@ -154,16 +181,27 @@ struct SQLiteStoreAttemptTests {
                       nextAttemptAt: outcome == .retrying ? at.adding(seconds: 30) : nil)
     }
 
+    @Test("what a batch of attempts announces is in the outbox as soon as the batch is stored")
+    func announcementsInTheSameTransaction() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        try await store.createEndpoint(sampleEndpoint("ep_1", account: "A"))
+        _ = try await store.recordAttempts([attempt(1, .dead, status: 410, at: t0)], now: t0, disableAfterSeconds: 86_400) { outcome in
+            outcome.disabled.map { Array("disabled \($0.id)".utf8) } + outcome.exhausted.map { Array("exhausted \($0.record.endpointId)".utf8) }
+        }
+        let due = try await store.dueOutboxMessages(now: t0, limit: 10, leaseMilliseconds: 1_000)
+        #expect(Set(due.map { String(decoding: $0.message, as: UTF8.self) }) == ["disabled ep_1", "exhausted ep_1"])
+    }
+
     @Test("attempts are recorded once, listed per event and per endpoint, and a success resets health")
     func recordAndList() async throws {
         let store = try SQLiteStore(path: temporaryDatabase())
         try await store.createEndpoint(sampleEndpoint("ep_1", account: "A"))
         let a1 = attempt(1, .retrying, status: 503, at: t0)
         let a2 = attempt(2, .delivered, status: 200, at: t0.adding(seconds: 30))
-        var outcome = try await store.recordAttempts([a1, a1, a2], now: t0.adding(seconds: 31), disableAfterSeconds: 86_400)
+        var outcome = try await store.recordAttempts([a1, a1, a2], now: t0.adding(seconds: 31), disableAfterSeconds: 86_400, announce: { _ in [] })
         #expect(outcome.inserted == 2)
         #expect(outcome.disabled.isEmpty)
-        outcome = try await store.recordAttempts([a1], now: t0.adding(seconds: 31), disableAfterSeconds: 86_400)
+        outcome = try await store.recordAttempts([a1], now: t0.adding(seconds: 31), disableAfterSeconds: 86_400, announce: { _ in [] })
         #expect(outcome.inserted == 0, "a redelivered record is not stored twice")
 
         let forEvent = try await store.attempts(eventId: "evt_1", account: "A", after: nil, limit: 10).map(\.record)
@@ -184,12 +222,12 @@ struct SQLiteStoreAttemptTests {
     func goneDisables() async throws {
         let store = try SQLiteStore(path: temporaryDatabase())
         try await store.createEndpoint(sampleEndpoint("ep_1", account: "A"))
-        let outcome = try await store.recordAttempts([attempt(1, .dead, status: 410, at: t0)], now: t0, disableAfterSeconds: 86_400)
+        let outcome = try await store.recordAttempts([attempt(1, .dead, status: 410, at: t0)], now: t0, disableAfterSeconds: 86_400, announce: { _ in [] })
         #expect(outcome.disabled.map(\.id) == ["ep_1"])
         #expect(outcome.exhausted.map(\.account) == ["A"])
         #expect(try await store.endpoint(id: "ep_1")?.state == .disabled(reason: "410 Gone", at: t0))
         let again = try await store.recordAttempts([attempt(2, .dead, status: 410, at: t0.adding(seconds: 1))], now: t0,
-                                                   disableAfterSeconds: 86_400)
+                                                   disableAfterSeconds: 86_400, announce: { _ in [] })
         #expect(again.disabled.isEmpty, "an endpoint already disabled is not announced again")
     }
 
@@ -198,14 +236,14 @@ struct SQLiteStoreAttemptTests {
         let store = try SQLiteStore(path: temporaryDatabase())
         try await store.createEndpoint(sampleEndpoint("ep_1", account: "A"))
         let span = 5 * 86_400
-        var outcome = try await store.recordAttempts([attempt(1, .retrying, status: 500, at: t0)], now: t0, disableAfterSeconds: span)
+        var outcome = try await store.recordAttempts([attempt(1, .retrying, status: 500, at: t0)], now: t0, disableAfterSeconds: span, announce: { _ in [] })
         #expect(outcome.disabled.isEmpty)
         let later = t0.adding(seconds: Double(span - 10))
-        outcome = try await store.recordAttempts([attempt(2, .retrying, status: 500, at: later)], now: later, disableAfterSeconds: span)
+        outcome = try await store.recordAttempts([attempt(2, .retrying, status: 500, at: later)], now: later, disableAfterSeconds: span, announce: { _ in [] })
         #expect(outcome.disabled.isEmpty)
         #expect(try await store.endpointRecord(id: "ep_1")?.health.consecutiveFailures == 2)
         let past = t0.adding(seconds: Double(span + 1))
-        outcome = try await store.recordAttempts([attempt(3, .retrying, status: 500, at: past)], now: past, disableAfterSeconds: span)
+        outcome = try await store.recordAttempts([attempt(3, .retrying, status: 500, at: past)], now: past, disableAfterSeconds: span, announce: { _ in [] })
         #expect(outcome.disabled.map(\.id) == ["ep_1"])
         #expect(outcome.exhausted.isEmpty)
     }

@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import HeraldCore
+import HeraldMessages
 
 /// Operations on the dead-letter queue that never lose a message.
 ///
@@ -114,16 +115,7 @@ public struct DeadLetterQueue: Sendable {
 
     /// The publication that sends `job` to the signer's re-sign queue.
     public static func resignPublication(_ job: DeliveryJob) -> AMQPPublication {
-        AMQPPublication(
-            exchange: HeraldNames.resignExchange, routingKey: HeraldNames.resignRoutingKey, body: Data(job.wireEncoded()),
-            properties: AMQPProperties(
-                contentType: "application/json",
-                headers: [
-                    "herald-event-id": .string(job.event.id),
-                    "herald-endpoint-id": .string(job.endpointId),
-                    "herald-attempt": .int64(Int64(job.attempt)),
-                ],
-                persistent: true, messageId: "\(job.event.id):\(job.endpointId)"))
+        QueueMessages.job(job, to: .resign, from: .ctl)
     }
 
     // MARK: purge
