@@ -6,7 +6,7 @@ import Testing
 /// The broker's memory alarm as herald-ingest's clients see it. Raises the node's alarm, so it
 /// runs in scripts/test.sh's outage phase, alone.
 @Suite("Ingest through BrokerOutage: a resource alarm", .serialized)
-struct IngestAlarmTests {
+struct IngestBrokerOutageTests {
     @Test("while the broker blocks publishing, an event is answered 503 within 2 s, and the retry with the same id goes out once")
     func alarmAnswersQuicklyAndRetryIsSafe() async throws {
         try await withIngest { h in
