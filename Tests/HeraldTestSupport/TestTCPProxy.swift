@@ -134,7 +134,8 @@ public final class TestTCPProxy: @unchecked Sendable {
                 guard count > 0 else { break loop }
                 var written = 0
                 while written < count {
-                    let n = buffer.withUnsafeBytes { write(to, $0.baseAddress! + written, count - written) }
+                    // MSG_NOSIGNAL: a peer that reset must end this link, not the test process (SIGPIPE).
+                    let n = buffer.withUnsafeBytes { send(to, $0.baseAddress! + written, count - written, Int32(MSG_NOSIGNAL)) }
                     guard n > 0 else { break loop }
                     written += n
                 }
