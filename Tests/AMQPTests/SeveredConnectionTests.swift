@@ -54,7 +54,11 @@ struct SeveredConnectionTests {
         let (count, failures, slowest) = (await answers.count, await answers.failures, await answers.slowest)
         #expect(allAnswered, "expected \(total) answers, got \(count) (\(failures) failures): the other callers were never resumed")
         #expect(slowest < .seconds(4), "expected every publish answered within publishTimeout (3 s), the slowest took \(slowest)")
-        print("severed connection: \(count - failures) of \(total) publishes confirmed, \(failures) failed")
+        let kinds = await answers.kinds
+        #expect(kinds.isSubset(of: [.unconfirmed, .timeout]),
+                "expected failures as unconfirmed (sent) or timeout (never sent) only, got \(kinds.map(\.rawValue).sorted())")
+        #expect(connection.reconnectCount >= 5, "expected the proxy to force many reconnects, got \(connection.reconnectCount)")
+        print("severed connection: \(connection.reconnectCount) reconnects, \(count - failures) of \(total) publishes confirmed, \(failures) failed")
 
         proxy.severAfter(bytes: nil)
         let closed = Answers()
@@ -76,9 +80,13 @@ actor Answers {
     private(set) var count = 0
     private(set) var failures = 0
     private(set) var slowest: Duration = .zero
+    private(set) var kinds = Set<AMQPError.Kind>()
     func add(_ error: Error?, after elapsed: Duration) {
         count += 1
-        if error != nil { failures += 1 }
+        if let error {
+            failures += 1
+            kinds.insert((error as? AMQPError)?.kind ?? .protocolError)
+        }
         slowest = max(slowest, elapsed)
     }
 }

@@ -31,6 +31,8 @@ struct UnencodablePublishTests {
         #expect(message.contains("message id") && message.contains("300 bytes") && message.contains("255"),
                 "expected a message naming the field, its length and the limit, got: \(message)")
 
+        #expect(connection.reconnectCount == 0, "expected no reconnect, got \(connection.reconnectCount)")
+
         // Had the connection dropped, the three held deliveries would come back (redelivered)
         // before anything else; instead the next delivery is the next message published.
         try await connection.publish(AMQPPublication(exchange: "", routingKey: queue, body: Data("after".utf8)))
@@ -66,6 +68,7 @@ struct UnencodablePublishTests {
         try await otherResult
 
         try await connection.publish(AMQPPublication(exchange: "", routingKey: queue, body: Data("after".utf8)))
+        #expect(connection.reconnectCount == 0, "expected no reconnect, got \(connection.reconnectCount)")
         let arrived = try await connection.take(7, from: queue, timeout: .seconds(2))
         let bodies = arrived.map { String(decoding: $0.body, as: UTF8.self) }
         #expect(bodies.sorted() == ["after", "other-0", "other-1", "other-2", "other-3", "other-4"],
