@@ -524,11 +524,7 @@ final class ConnectionEngine {
             logger.warning("AMQP channel closed by the broker", metadata: ["amqp.channel": "\(channel)", "error": "\(error)"])
             do throws(Session.Failure) {
                 if channel == Session.publishChannel {
-                    // Confirms for what was in flight on the channel will never come.
-                    for (_, pending) in unconfirmed { pending.batch.fail(error) }
-                    unconfirmed.removeAll()
-                    lowestUnconfirmed = 1
-                    nextSequence = 1
+                    publishChannelClosed(error)
                     try session.openChannel(channel)
                     amqp_confirm_select(session.handle, channel)
                     try session.check(amqp_get_rpc_reply(session.handle), channel: channel, context: "enabling publisher confirms")
@@ -550,6 +546,29 @@ final class ConnectionEngine {
                 handle(error)
             }
         }
+    }
+
+    /// The broker closed the publish channel over one publish (a missing exchange, a refused
+    /// one) and dropped what followed it; no confirm will come for anything in flight. Only the
+    /// publications the error names fail with it: the others go back to the front of `unsent`
+    /// and are sent again on the reopened channel, as after a lost connection (at-least-once).
+    /// When the error names none of them, all fail, so that a culprit is never re-sent in a loop.
+    private func publishChannelClosed(_ error: AMQPError) {
+        let inFlight = unconfirmed.sorted { $0.key < $1.key }.map(\.value)
+        unconfirmed.removeAll()
+        lowestUnconfirmed = 1
+        nextSequence = 1
+        // AMQPError.broker keeps RabbitMQ's wording: "no exchange 'x' in vhost '/'", "access to exchange 'x' …".
+        let named = { (pending: PendingPublish) in error.message.contains("exchange '\(pending.publication.exchange)'") }
+        guard inFlight.contains(where: named) else {
+            for pending in inFlight { pending.batch.fail(error) }
+            return
+        }
+        var resend: [PendingPublish] = []
+        for pending in inFlight {
+            if named(pending) { pending.batch.fail(error) } else if !pending.batch.isSettled { resend.append(pending) }
+        }
+        unsent = resend + unsent
     }
 
     private func connectionLost(_ error: AMQPError) {
