@@ -55,7 +55,7 @@ final class ConnectionEngine {
     static let sequenceHeader = "herald-publish-seq"
     /// Header bytes a mandatory publish gains (`sequenceHeader` and an int64, plus the table's
     /// length in case it was empty), kept free when checking that its content header fits a frame.
-    static let sequenceHeaderBytes = 4 + 1 + 18 + 1 + 8
+    static let sequenceHeaderBytes = 4 + 1 + sequenceHeader.utf8.count + 1 + 8
     /// Frames read per pass before queued commands get their turn (see `readAvailableFrames`).
     static let framesPerPass = 32
 

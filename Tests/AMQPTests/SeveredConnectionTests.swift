@@ -73,6 +73,44 @@ struct SeveredConnectionTests {
         try await cleanup.delete(queue: queue)
         await cleanup.close()
     }
+
+    @Test("close() while the broker is unreachable returns promptly, and every publisher still waiting is answered with closed")
+    func closeWhileUnreachable() async throws {
+        let broker = try TestBroker.configuration()
+        let proxy = try TestTCPProxy(targetPort: broker.port)
+        var configuration = broker
+        configuration.host = "127.0.0.1"
+        configuration.port = proxy.port
+        let connection = try await AMQPConnection.connect(configuration)
+        proxy.stop()  // cuts the connection and refuses every reconnect
+        #expect(await eventually { !connection.isConnected }, "expected the connection to notice the cut")
+
+        let answers = Answers()
+        for n in 0..<200 {
+            Task.detached {
+                let started = ContinuousClock.now
+                do {
+                    try await connection.publish(AMQPPublication(exchange: "", routingKey: "nowhere", body: Data("\(n)".utf8)))
+                    await answers.add(nil, after: started.duration(to: .now))
+                } catch {
+                    await answers.add(error, after: started.duration(to: .now))
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let closed = Answers()
+        Task.detached {
+            await connection.close()
+            await closed.add(nil, after: .zero)
+        }
+        let didClose = await eventually(timeout: .seconds(5)) { await closed.count == 1 }
+        #expect(didClose, "expected close() to return within 5 s, it did not")
+        let allAnswered = await eventually(timeout: .seconds(5)) { await answers.count == 200 }
+        let answered = await answers.count
+        #expect(allAnswered, "expected 200 answers, got \(answered)")
+        let kinds = await answers.kinds
+        #expect(kinds == [.closed], "expected every waiting publish to fail as closed, got \(kinds.map(\.rawValue).sorted())")
+    }
 }
 
 /// Counts the answers callers got, across tasks.
