@@ -75,4 +75,28 @@ struct UnencodablePublishTests {
                 "expected the other batch and 'after' only, got \(bodies)")
         try await connection.delete(queue: queue)
     }
+
+    @Test("headers that fill the content-header frame exactly are sent; one byte more is refused before reaching rabbitmq-c")
+    func frameBoundary() async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let queue = TestBroker.uniqueName("frame-boundary")
+        try await connection.declare(AMQPTopology(queues: [.classic(queue)]))
+        // Properties: flags and delivery mode (3), one string header "k" (4 + 1 + 1 + 1 + 4 + n);
+        // frame: header 7, class/weight/body size 12, end 1. 131,072 is the frame size Herald asks for.
+        let fits = 131_072 - 20 - 3 - 11
+        func publication(_ n: Int) -> AMQPPublication {
+            AMQPPublication(exchange: "", routingKey: queue, body: Data("\(n)".utf8),
+                            properties: AMQPProperties(headers: ["k": .string(String(repeating: "x", count: n))]), mandatory: false)
+        }
+        try await connection.publish(publication(fits))
+        let error = await #expect(throws: AMQPError.self) { try await connection.publish(publication(fits + 1)) }
+        #expect(error?.kind == .unencodable, "expected unencodable, got \(String(describing: error))")
+        #expect(error?.message.contains("more than the 131072-byte frame") == true, "expected the Swift check's message, got: \(String(describing: error))")
+        let arrived = try await connection.take(1, from: queue, timeout: .seconds(5))
+        #expect(arrived.first?.properties.headers["k"] == .string(String(repeating: "x", count: fits)),
+                "expected the message with the frame-filling header to arrive intact")
+        #expect(connection.reconnectCount == 0, "expected no reconnect, got \(connection.reconnectCount)")
+        try await connection.delete(queue: queue)
+    }
 }
