@@ -23,8 +23,14 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
     public var heartbeatSeconds: Int
     /// Longest time to open the TCP/TLS connection and finish the handshake.
     public var connectTimeout: Duration
-    /// How long a publish waits for its confirm, across reconnects, before it fails with `.timeout`.
+    /// How long a publish waits for its confirm, across reconnects, before it fails: with
+    /// `.timeout` if it was never sent (nothing was accepted), `.unconfirmed` if it was.
     public var publishTimeout: Duration
+    /// How long a publish waits while the broker blocks publishing (a memory or disk alarm)
+    /// before it fails: `.blocked` if it was not sent (nothing was accepted), `.unconfirmed` if
+    /// it was already on the wire (the broker may deliver it once the alarm clears). Short, so
+    /// that callers answer quickly instead of holding requests for the whole `publishTimeout`.
+    public var blockedPublishTimeout: Duration
     /// Reconnect backoff: the first delay, doubled on each failure up to `reconnectMaxDelay`.
     public var reconnectInitialDelay: Duration
     public var reconnectMaxDelay: Duration
@@ -78,6 +84,7 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
         heartbeatSeconds = 30
         connectTimeout = .seconds(5)
         publishTimeout = .seconds(30)
+        blockedPublishTimeout = .seconds(1)
         reconnectInitialDelay = .milliseconds(100)
         reconnectMaxDelay = .seconds(10)
         tls = isTLS ? TLS() : nil

@@ -22,6 +22,17 @@ import Logging
 /// - `publish` returns only once the broker confirmed the message (publisher confirms); a
 ///   mandatory message no queue receives throws `.unroutable`. Publishes are pipelined: many
 ///   tasks may publish at once, and a batch is sent in one go and confirmed together.
+/// - Every call is answered, exactly once: success or an error, at the latest after
+///   `publishTimeout` for a publish, across reconnects, and at once on `close()`.
+/// - A failed publish says whether the broker may hold the message: `.timeout` and `.blocked`
+///   mean it was never sent (nothing was accepted); `.unconfirmed` means it was sent and may
+///   still be delivered (`mayHaveBeenAccepted`), so a retry must be safe to deduplicate.
+/// - While the broker blocks publishing (memory or disk alarm, `isBlocked`), nothing is written:
+///   publishes wait at most `blockedPublishTimeout` (1 s by default) for the block to lift, then
+///   fail with `.blocked`; those already on the wire fail with `.unconfirmed` after the same time.
+/// - A message AMQP cannot encode (a short string such as the message id or routing key over
+///   255 bytes, properties too big for a frame) fails its batch with `.unencodable` before any of
+///   the batch is sent; the connection, its consumers and other publishes are unaffected.
 /// - When the connection drops, it reconnects with backoff, re-declares every topology declared
 ///   through it, re-sends unconfirmed publishes (so duplicates are possible, losses are not) and
 ///   resubscribes consumers. The broker redelivers whatever was not acknowledged.
@@ -74,8 +85,12 @@ public final class AMQPConnection: Sendable {
     public var isConnected: Bool { core.isConnected }
 
     /// True while the broker blocks publishing (a memory or disk alarm); publishes then wait
-    /// until it lifts or their timeout passes.
+    /// until it lifts, at most `blockedPublishTimeout`, and fail with `.blocked`.
     public var isBlocked: Bool { core.isBlocked }
+
+    /// How many times the connection was re-established after a loss since `connect`: a
+    /// consumer that caches per-connection state can tell that a reconnect happened, however short.
+    public var reconnectCount: Int { core.reconnectCount }
 
     /// Declares exchanges, queues and bindings, and remembers them to declare again after a reconnect.
     ///
@@ -91,8 +106,10 @@ public final class AMQPConnection: Sendable {
 
     /// Publishes messages back to back and waits until every one is confirmed.
     ///
-    /// - Throws: the first failure (`.unroutable`, `.nacked`, `.timeout`…). Other messages of the
-    ///   batch may have been delivered; callers that retry must tolerate duplicates.
+    /// - Throws: the first failure: `.unroutable`, `.nacked`, `.unencodable` (nothing of the
+    ///   batch was sent), `.blocked` or `.timeout` (that message was never sent), `.unconfirmed`
+    ///   (it was sent and may still be delivered). Other messages of the batch may have been
+    ///   delivered; callers that retry must tolerate duplicates.
     public func publish(_ publications: [AMQPPublication]) async throws {
         let deadline = ContinuousClock.now + core.configuration.publishTimeout
         try await withCheckedThrowingContinuation { continuation in

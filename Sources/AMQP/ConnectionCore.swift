@@ -24,6 +24,7 @@ final class ConnectionCore: @unchecked Sendable {
         var closed = false
         var blocked = false
         var connected = false
+        var reconnects = 0
     }
 
     private let state = Mutex(State())
@@ -109,6 +110,12 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// How many times the connection was re-established after a loss (owner thread writes).
+    var reconnectCount: Int {
+        get { state.withLock { $0.reconnects } }
+        set { state.withLock { $0.reconnects = newValue } }
+    }
 }
 
 /// A request for the owner thread. Continuations are resumed there.
@@ -182,10 +189,17 @@ final class PendingPublish {
     let index: Int
     /// A `basic.return` arrived for it: the confirm that follows reports this instead of success.
     var returned: AMQPError?
+    /// It was written to the socket at least once, so the broker may hold it: failing it then
+    /// says `.unconfirmed`, never that nothing was accepted.
+    var wasSent = false
+    /// When it was queued, then when it was last written: a blocked connection fails it
+    /// `blockedPublishTimeout` after this or after the block began, whichever is later.
+    var since: ContinuousClock.Instant
 
-    init(batch: PublishBatch, index: Int) {
+    init(batch: PublishBatch, index: Int, since: ContinuousClock.Instant) {
         self.batch = batch
         self.index = index
+        self.since = since
     }
 
     var publication: AMQPPublication { batch.publications[index] }

@@ -8,10 +8,14 @@ import Glibc
 
 /// The owner thread's side of a connection: it alone calls rabbitmq-c.
 ///
-/// The loop: run queued commands, read every frame the broker sent, sleep in `poll` on the
-/// socket and the wake eventfd. When the connection drops it reconnects with backoff,
-/// re-declares the topology, re-sends unconfirmed publishes and resubscribes consumers; the
-/// broker redelivers whatever was unacknowledged. Not `Sendable`: it never leaves its thread.
+/// The loop: run queued commands, read every frame the broker sent, send what waits in
+/// `unsent`, sleep in `poll` on the socket and the wake eventfd. When the connection drops it
+/// reconnects with backoff, re-declares the topology, re-sends unconfirmed publishes and
+/// resubscribes consumers; the broker redelivers whatever was unacknowledged. Not `Sendable`:
+/// it never leaves its thread.
+///
+/// Every publication is in exactly one of `unsent` and `unconfirmed` until its batch is
+/// answered (confirm, failure, deadline or shutdown), so no caller is ever left waiting.
 final class ConnectionEngine {
     private let core: ConnectionCore
     private var logger: Logger { core.logger }
@@ -21,12 +25,16 @@ final class ConnectionEngine {
     /// Every topology declared through this connection, re-declared after a reconnect.
     private var topology = AMQPTopology()
 
-    /// Publications waiting for a connection (new, or re-sent after a reconnect), oldest first.
+    /// Publications waiting to be written (no connection, the broker blocks publishing, or
+    /// re-sent after a reconnect), oldest first.
     private var unsent: [PendingPublish] = []
     /// Publications sent and waiting for their confirm, by sequence number.
     private var unconfirmed: [UInt64: PendingPublish] = [:]
     private var nextSequence: UInt64 = 1
     private var lowestUnconfirmed: UInt64 = 1
+    /// Since when the broker blocks publishing (`connection.blocked`); nil when it does not.
+    /// Nothing is written meanwhile: the broker would not read it, and a write could block.
+    private var blockedSince: ContinuousClock.Instant?
 
     private var consumers: [UInt16: ConsumerState] = [:]
     private var nextConsumerChannel = Session.firstConsumerChannel
@@ -45,6 +53,9 @@ final class ConnectionEngine {
     /// The header carrying a mandatory publish's sequence number, so that a `basic.return` (which
     /// has no delivery tag) can be matched to the publish it refers to.
     static let sequenceHeader = "herald-publish-seq"
+    /// Header bytes a mandatory publish gains (`sequenceHeader` and an int64, plus the table's
+    /// length in case it was empty), kept free when checking that its content header fits a frame.
+    static let sequenceHeaderBytes = 4 + 1 + sequenceHeader.utf8.count + 1 + 8
     /// Frames read per pass before queued commands get their turn (see `readAvailableFrames`).
     static let framesPerPass = 32
 
@@ -71,6 +82,9 @@ final class ConnectionEngine {
             if let session {
                 readAvailableFrames(session)
             }
+            if let session, !unsent.isEmpty, blockedSince == nil {
+                sendUnsent(on: session)
+            }
             sweepDeadlines()
             sleepUntilWork()
         }
@@ -84,9 +98,21 @@ final class ConnectionEngine {
         if case .settle = command {} else { sendDeferredAcks() }
         switch command {
         case .publish(let batch):
+            // A publication AMQP cannot carry fails its whole batch before any of it is written,
+            // so the caller knows nothing of it was sent; the connection never sees it.
+            let frameMax = session?.frameMax ?? Session.requestedFrameMax
+            for publication in batch.publications {
+                let reserved = publication.mandatory ? Self.sequenceHeaderBytes : 0
+                if let problem = publication.encodingProblem(frameMax: frameMax, reservedHeaderBytes: reserved) {
+                    batch.fail(AMQPError(.unencodable,
+                        "cannot publish to exchange '\(publication.exchange.prefix(64))' with routing key '\(publication.routingKey.prefix(64))': \(problem); nothing was sent"))
+                    return
+                }
+            }
+            let now = ContinuousClock.now
             for index in batch.publications.indices {
-                let pending = PendingPublish(batch: batch, index: index)
-                if let session, unsent.isEmpty {
+                let pending = PendingPublish(batch: batch, index: index, since: now)
+                if let session, unsent.isEmpty, blockedSince == nil {
                     send(pending, on: session)
                 } else {
                     unsent.append(pending)
@@ -244,7 +270,12 @@ final class ConnectionEngine {
 
     // MARK: - Publishing and confirms
 
-    private func send(_ pending: PendingPublish, on session: Session) {
+    /// Writes one publication; it then waits in `unconfirmed` for its confirm.
+    ///
+    /// - Returns: false when the connection was lost meanwhile: `connectionLost` put it back in
+    ///   `unsent` with everything else unconfirmed.
+    @discardableResult
+    private func send(_ pending: PendingPublish, on session: Session) -> Bool {
         let publication = pending.publication
         let sequence = nextSequence
         nextSequence += 1
@@ -259,9 +290,34 @@ final class ConnectionEngine {
                                amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
         }
         do throws(Session.Failure) {
-            try session.checkStatus(status, context: "publishing to '\(publication.exchange)'")
+            try session.checkEncoded(status, context: "publishing to '\(publication.exchange)'")
+            pending.wasSent = true
+            pending.since = .now
+        } catch .request(let error) {
+            // Only this message is at fault (the Swift check above missed a limit rabbitmq-c
+            // enforces). The broker never got a complete publish, so its sequence number is
+            // free again. Should part of it have been written, the broker closes the connection
+            // and we reconnect once, without it.
+            unconfirmed[sequence] = nil
+            nextSequence = sequence
+            pending.batch.fail(error)
         } catch {
             handle(error)
+        }
+        return self.session === session
+    }
+
+    /// Writes what waits in `unsent`, oldest first (after a reconnect, or when a block lifts).
+    /// If the connection drops on the way, `connectionLost` puts everything unconfirmed back in
+    /// `unsent`, and what was not yet written goes after it, in order.
+    private func sendUnsent(on session: Session) {
+        let waiting = unsent
+        unsent.removeAll()
+        for (offset, pending) in waiting.enumerated() where !pending.batch.isSettled {
+            guard send(pending, on: session) else {
+                unsent += waiting[(offset + 1)...].filter { !$0.batch.isSettled }
+                return
+            }
         }
     }
 
@@ -280,26 +336,53 @@ final class ConnectionEngine {
         while lowestUnconfirmed < nextSequence, unconfirmed[lowestUnconfirmed] == nil { lowestUnconfirmed += 1 }
     }
 
-    /// Fails publications and confirms that waited past their deadline (checked a few times a second).
+    /// Fails publications past their deadline, or held too long by a blocked broker (checked
+    /// a few times a second). What was ever written fails as `.unconfirmed` (the broker may hold
+    /// it); what never was, as `.timeout` or `.blocked` (nothing was accepted).
     private func sweepDeadlines() {
         let now = ContinuousClock.now
         guard now - lastDeadlineSweep >= .milliseconds(100) else { return }
         lastDeadlineSweep = now
-        func timeoutError(_ pending: PendingPublish) -> AMQPError {
-            let why = core.isBlocked ? "the broker blocked publishing (a resource alarm)"
-                : session == nil ? "the broker is unreachable" : "no confirm arrived"
-            return AMQPError(.timeout, "publish to '\(pending.publication.exchange)' timed out after \(configuration.publishTimeout): \(why)")
+        // A publication held since before this instant, by a block older than it, has waited
+        // `blockedPublishTimeout` for the broker to read again.
+        var blockedCutoff: ContinuousClock.Instant?
+        if let blockedSince, blockedSince <= now - configuration.blockedPublishTimeout {
+            blockedCutoff = now - configuration.blockedPublishTimeout
+        }
+        func expired(_ pending: PendingPublish) -> Bool {
+            pending.batch.deadline <= now || blockedCutoff.map { pending.since <= $0 } == true
         }
         unsent.removeAll { pending in
-            guard pending.batch.deadline <= now || pending.batch.isSettled else { return false }
-            pending.batch.fail(timeoutError(pending))
+            if pending.batch.isSettled { return true }
+            guard expired(pending) else { return false }
+            pending.batch.fail(pending.wasSent ? unconfirmedError(pending) : unsentError(pending))
             return true
         }
-        for (sequence, pending) in unconfirmed where pending.batch.deadline <= now {
+        for (sequence, pending) in unconfirmed where expired(pending) {
             unconfirmed[sequence] = nil
-            pending.batch.fail(timeoutError(pending))
+            pending.batch.fail(unconfirmedError(pending))
         }
         while lowestUnconfirmed < nextSequence, unconfirmed[lowestUnconfirmed] == nil { lowestUnconfirmed += 1 }
+    }
+
+    /// For a publication never written: the broker cannot hold it.
+    private func unsentError(_ pending: PendingPublish) -> AMQPError {
+        let publication = pending.publication
+        if blockedSince != nil {
+            return AMQPError(.blocked,
+                "publish to exchange '\(publication.exchange)' with key '\(publication.routingKey)' failed: the broker blocks publishing (memory or disk alarm): the message was not sent; nothing was accepted")
+        }
+        return AMQPError(.timeout,
+            "publish to exchange '\(publication.exchange)' with key '\(publication.routingKey)' timed out after \(configuration.publishTimeout): the broker at \(configuration.host):\(configuration.port) is unreachable and the message was never sent; nothing was accepted")
+    }
+
+    /// For a publication written at least once: the broker may hold it and deliver it later.
+    private func unconfirmedError(_ pending: PendingPublish) -> AMQPError {
+        let publication = pending.publication
+        let why = blockedSince != nil ? "the broker blocks publishing (memory or disk alarm)"
+            : session == nil ? "the connection was lost" : "no confirm arrived in \(configuration.publishTimeout)"
+        return AMQPError(.unconfirmed,
+            "publish to exchange '\(publication.exchange)' with key '\(publication.routingKey)' was sent but not confirmed (\(why)): the broker may still deliver it")
     }
 
     private func settle(tag: UInt64, _ settlement: Settlement, channel: UInt16, on session: Session) {
@@ -414,9 +497,11 @@ final class ConnectionEngine {
             throw .connection(AMQPError.broker(code: Int(close.reply_code), text: close.reply_text.string, context: nil))
         case AMQP_CONNECTION_BLOCKED_METHOD:
             let blocked = method.decoded.assumingMemoryBound(to: amqp_connection_blocked_t.self).pointee
+            if blockedSince == nil { blockedSince = .now }
             core.isBlocked = true
             logger.warning("AMQP connection blocked by the broker", metadata: ["amqp.reason": "\(blocked.reason.string)"])
         case AMQP_CONNECTION_UNBLOCKED_METHOD:
+            blockedSince = nil
             core.isBlocked = false
             logger.info("AMQP connection unblocked")
         default:
@@ -431,16 +516,15 @@ final class ConnectionEngine {
         switch failure {
         case .connection(let error):
             connectionLost(error)
+        case .request:
+            // Nothing broke: the caller gets the error and the connection carries on.
+            break
         case .channel(let channel, let error):
             guard let session else { return }
             logger.warning("AMQP channel closed by the broker", metadata: ["amqp.channel": "\(channel)", "error": "\(error)"])
             do throws(Session.Failure) {
                 if channel == Session.publishChannel {
-                    // Confirms for what was in flight on the channel will never come.
-                    for (_, pending) in unconfirmed { pending.batch.fail(error) }
-                    unconfirmed.removeAll()
-                    lowestUnconfirmed = 1
-                    nextSequence = 1
+                    publishChannelClosed(error)
                     try session.openChannel(channel)
                     amqp_confirm_select(session.handle, channel)
                     try session.check(amqp_get_rpc_reply(session.handle), channel: channel, context: "enabling publisher confirms")
@@ -464,6 +548,29 @@ final class ConnectionEngine {
         }
     }
 
+    /// The broker closed the publish channel over one publish (a missing exchange, a refused
+    /// one) and dropped what followed it; no confirm will come for anything in flight. Only the
+    /// publications the error names fail with it: the others go back to the front of `unsent`
+    /// and are sent again on the reopened channel, as after a lost connection (at-least-once).
+    /// When the error names none of them, all fail, so that a culprit is never re-sent in a loop.
+    private func publishChannelClosed(_ error: AMQPError) {
+        let inFlight = unconfirmed.sorted { $0.key < $1.key }.map(\.value)
+        unconfirmed.removeAll()
+        lowestUnconfirmed = 1
+        nextSequence = 1
+        // AMQPError.broker keeps RabbitMQ's wording: "no exchange 'x' in vhost '/'", "access to exchange 'x' …".
+        let named = { (pending: PendingPublish) in error.message.contains("exchange '\(pending.publication.exchange)'") }
+        guard inFlight.contains(where: named) else {
+            for pending in inFlight { pending.batch.fail(error) }
+            return
+        }
+        var resend: [PendingPublish] = []
+        for pending in inFlight {
+            if named(pending) { pending.batch.fail(error) } else if !pending.batch.isSettled { resend.append(pending) }
+        }
+        unsent = resend + unsent
+    }
+
     private func connectionLost(_ error: AMQPError) {
         guard let lost = session else { return }
         logger.error("AMQP connection lost", metadata: ["error": "\(error)"])
@@ -471,6 +578,7 @@ final class ConnectionEngine {
         session = nil
         core.isConnected = false
         core.isBlocked = false
+        blockedSince = nil
         // Unconfirmed publishes may or may not have reached a queue: send them again after the
         // reconnect (at-least-once; consumers deduplicate by message id).
         let resend = unconfirmed.sorted { $0.key < $1.key }.map(\.value)
@@ -500,12 +608,9 @@ final class ConnectionEngine {
             }
             reconnectDelay = configuration.reconnectInitialDelay
             core.isConnected = true
+            core.reconnectCount += 1
             logger.info("AMQP reconnected", metadata: ["amqp.url": "\(configuration)", "amqp.resending": "\(unsent.count)"])
-            let waiting = unsent
-            unsent.removeAll()
-            for pending in waiting where !pending.batch.isSettled && session === fresh {
-                send(pending, on: fresh)
-            }
+            // The run loop sends `unsent` next (unless the broker blocks the new connection).
         } catch {
             if session != nil { session?.close(); session = nil }
             logger.warning("AMQP reconnect failed", metadata: ["error": "\(error)", "retry.in": "\(reconnectDelay)"])

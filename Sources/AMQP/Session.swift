@@ -16,14 +16,19 @@ final class Session {
     /// Consumers get channels from here up.
     static let firstConsumerChannel: UInt16 = 3
 
-    /// Why an operation failed: the channel is gone (reopen it) or the connection is (reconnect).
+    /// The frame size Herald asks for at login; the broker may lower it (see `frameMax`).
+    static let requestedFrameMax = 131_072
+
+    /// Why an operation failed: the channel is gone (reopen it), the connection is (reconnect),
+    /// or only the request itself was wrong (nothing to repair).
     enum Failure: Error {
         case channel(UInt16, AMQPError)
         case connection(AMQPError)
+        case request(AMQPError)
 
         var error: AMQPError {
             switch self {
-            case .channel(_, let e), .connection(let e): e
+            case .channel(_, let e), .connection(let e), .request(let e): e
             }
         }
     }
@@ -86,7 +91,7 @@ final class Session {
             ]),
         ])
         let reply = CRabbitMQ_loginPlain(
-            handle, arena.cString(configuration.vhost), 0, 131_072, Int32(configuration.heartbeatSeconds),
+            handle, arena.cString(configuration.vhost), 0, Int32(requestedFrameMax), Int32(configuration.heartbeatSeconds),
             &properties, arena.cString(configuration.user), arena.cString(configuration.password))
         do {
             try session.check(reply, channel: 0, context: nil)
@@ -139,9 +144,18 @@ final class Session {
     }
 
     /// Closes the connection politely (the broker then requeues unacknowledged deliveries).
+    ///
+    /// A broker that stopped reading (a resource alarm, a half-open socket) would hold the owner
+    /// thread for the whole 30 s RPC timeout waiting for close-ok, and every caller with it: it
+    /// gets two seconds, then the socket is dropped anyway.
     func close() {
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        amqp_set_rpc_timeout(handle, &timeout)
         _ = amqp_connection_close(handle, Int32(AMQP_REPLY_SUCCESS))
     }
+
+    /// The negotiated frame size: a content header (properties and headers) must fit in one frame.
+    var frameMax: Int { Int(amqp_get_frame_max(handle)) }
 
     var socketFD: Int32 { amqp_get_sockfd(handle) }
 
@@ -188,6 +202,17 @@ final class Session {
         guard status != AMQP_STATUS_OK.rawValue else { return }
         throw .connection(AMQPError(.connectionLost,
             "connection to \(configuration.host):\(configuration.port) failed while \(context): \(Self.describe(status))"))
+    }
+
+    /// Throws if a call that encodes the caller's message (a publish) failed. rabbitmq-c's
+    /// encoding statuses (a short string over 255 bytes, a table too big for the frame) blame the
+    /// message, not the socket: `.request`, so that this publish alone fails instead of the
+    /// connection being dropped and the message sent again forever.
+    func checkEncoded(_ status: Int32, context: String) throws(Failure) {
+        if status == AMQP_STATUS_BAD_AMQP_DATA.rawValue || status == AMQP_STATUS_TABLE_TOO_BIG.rawValue {
+            throw .request(AMQPError(.unencodable, "cannot encode the message while \(context): \(Self.describe(status))"))
+        }
+        try checkStatus(status, context: context)
     }
 
     func acknowledgeChannelClose(_ channel: UInt16) {

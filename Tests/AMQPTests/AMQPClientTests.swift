@@ -121,6 +121,44 @@ struct AMQPClientTests {
         try await connection.delete(queue: queue)
     }
 
+    @Test("a publish to a missing exchange fails alone: the publications in flight beside it on the channel are sent again, not failed")
+    func missingExchangeAmongOthers() async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let queue = try await freshQueue(connection, "beside", quorum: false)
+        func batch(_ numbers: Range<Int>) -> [AMQPPublication] {
+            numbers.map { AMQPPublication(exchange: "", routingKey: queue, body: Data("\($0)".utf8)) }
+        }
+        let missing = TestBroker.uniqueName("nope")
+        // Good batches on both sides of each bad publish, so some are in flight when the broker
+        // closes the publish channel over it.
+        let goodFailures = try await withThrowingTaskGroup(of: [String].self) { group in
+            for round in 0..<5 {
+                group.addTask {
+                    do { try await connection.publish(batch(round * 200..<round * 200 + 100)); return [] } catch { return ["\(error)"] }
+                }
+                group.addTask {
+                    let error = await #expect(throws: AMQPError.self) {
+                        try await connection.publish(AMQPPublication(exchange: missing, routingKey: "k", body: Data("bad".utf8)))
+                    }
+                    #expect(error?.kind == .notFound, "expected notFound for the missing exchange, got \(String(describing: error))")
+                    return []
+                }
+                group.addTask {
+                    do { try await connection.publish(batch(round * 200 + 100..<round * 200 + 200)); return [] } catch { return ["\(error)"] }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(goodFailures.isEmpty, "expected every good batch confirmed, \(goodFailures.count) failed: \(goodFailures.prefix(3))")
+
+        // Re-sent publications may arrive twice (at-least-once); none may be missing.
+        let count = try await connection.inspect(queue: queue).messageCount
+        let arrived = Set(try await connection.take(count, from: queue).map { String(decoding: $0.body, as: UTF8.self) })
+        #expect(arrived.count == 1_000, "expected all 1000 distinct messages, got \(arrived.count)")
+        try await connection.delete(queue: queue)
+    }
+
     @Test("consuming a missing queue says NOT_FOUND and names the queue")
     func missingQueue() async throws {
         let connection = try await TestBroker.connect()

@@ -22,6 +22,8 @@ struct AMQPConfigurationTests {
         #expect(config.port == 5672)
         #expect(config.user == "guest")
         #expect(config.password == "guest")
+        #expect(config.publishTimeout == .seconds(30))
+        #expect(config.blockedPublishTimeout == .seconds(1), "got \(config.blockedPublishTimeout)")
     }
 
     @Test("%2F is the vhost named /")
