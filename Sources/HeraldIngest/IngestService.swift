@@ -1,7 +1,9 @@
 import HeraldService
 import HeraldStore
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
@@ -31,8 +33,13 @@ public struct IngestService: Sendable {
     /// The HTTP application; `onServerRunning` receives the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let api = IngestAPI(configuration: configuration, store: store, broker: broker, logger: logger)
+        // The idle timeout is also the read timeout: a connection that sends nothing for that long,
+        // mid-head, mid-body or between requests, is closed (a request being answered is not idle).
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [MalformedRequestHandler()], idleTimeout: TimeAmount(configuration.readTimeout))
         return Application(
             router: api.router(),
+            server: .http1(configuration: http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald-ingest"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
