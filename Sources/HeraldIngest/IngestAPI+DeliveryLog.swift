@@ -12,13 +12,24 @@ extension IngestAPI {
         let latest = try await store.latestAttempts(eventId: id, account: account)
         var byEndpoint: [String: AttemptRecord] = [:]
         for a in latest { byEndpoint[a.record.endpointId] = a.record }
-        // Endpoints that will get it but have not reported an attempt yet are pending.
-        let targets = try await store.endpoints(account: account).filter { $0.state.isEnabled && Signer.delivers(event, to: $0) }
+        // Where it goes and has not reported an attempt yet is pending: its callbackUrl alone
+        // (under the signer's pseudo endpoint id), or the enabled endpoints that match it.
+        let callbackId = SQLiteStore.callbackEndpointId(account: account)
+        var urls: [String: String] = [:]
+        if let callbackUrl = event.callbackUrl {
+            urls[callbackId] = callbackUrl
+        } else {
+            for t in try await store.endpoints(account: account) where t.state.isEnabled && Signer.delivers(event, to: t) {
+                urls[t.id] = t.url
+            }
+        }
         var ids = Set(byEndpoint.keys)
-        for t in targets { ids.insert(t.id) }
+        ids.formUnion(urls.keys)
         var deliveries: [JSONValue] = []
         for endpointId in ids.sorted() {
             var d: JSONObject = ["endpointId": .string(endpointId)]
+            d["callback"] = .bool(endpointId == callbackId)
+            if let url = byEndpoint[endpointId]?.url ?? urls[endpointId] { d["url"] = .string(url) }
             if let a = byEndpoint[endpointId] {
                 d["state"] = .string(a.outcome == .dropped ? "dropped" : a.outcome.rawValue)
                 d["attempts"] = .number(Double(a.attempt))

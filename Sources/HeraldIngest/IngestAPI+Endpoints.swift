@@ -20,6 +20,12 @@ extension IngestAPI {
                                               ?? request.uri.queryParameters.get("account"))
         let id = try r.optionalString("id", maxLength: 128) ?? ("ep_" + String(Event.newID().dropFirst(4)))
         try Rules.identifier(id, field: "id")
+        // The signer files deliveries to an event's callbackUrl under `callback:<account>`: an
+        // endpoint by that name would collect another account's callback attempts.
+        guard !id.hasPrefix("callback:") else {
+            throw Problem.invalid("id", rule: "not starting with 'callback:'",
+                                  "endpoint ids starting with 'callback:' are reserved for callbackUrl deliveries")
+        }
         let now = Timestamp.now()
         let url = try Rules.url(try r.string("url", maxLength: 2_048), field: "url")
         var record = EndpointRecord(
