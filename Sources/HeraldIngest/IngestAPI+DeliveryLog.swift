@@ -26,8 +26,9 @@ extension IngestAPI {
         var ids = Set(byEndpoint.keys)
         ids.formUnion(urls.keys)
         var deliveries: [JSONValue] = []
-        for endpointId in ids.sorted() {
-            var d: JSONObject = ["endpointId": .string(endpointId)]
+        // Sorted and shown by the id the account chose (`ids` are store keys).
+        for endpointId in ids.sorted(by: { EndpointKey.id(ofKey: $0) < EndpointKey.id(ofKey: $1) }) {
+            var d: JSONObject = ["endpointId": .string(EndpointKey.id(ofKey: endpointId))]
             d["callback"] = .bool(endpointId == callbackId)
             if let url = byEndpoint[endpointId]?.url ?? urls[endpointId] { d["url"] = .string(url) }
             if let a = byEndpoint[endpointId] {
@@ -65,9 +66,9 @@ extension IngestAPI {
 
     /// `GET /v1/endpoints/{id}/attempts`: newest first; `cursor` continues with older ones.
     func endpointAttempts(_ request: Request, id: String) async throws -> Response {
-        _ = try await ownedEndpoint(try await authenticate(request), id: id)
+        let record = try await ownedEndpoint(request, id: id)
         let (limit, cursor) = try page(request)
-        let rows = try await store.attempts(endpointId: id, before: try cursorValue(cursor), limit: limit)
+        let rows = try await store.attempts(endpointId: record.endpoint.id, before: try cursorValue(cursor), limit: limit)
         return attemptsPage(rows, limit: limit)
     }
 
@@ -87,7 +88,8 @@ extension IngestAPI {
         let data: [JSONValue] = rows.map { row in
             let a = row.record
             return [
-                "eventId": .string(a.eventId), "endpointId": .string(a.endpointId), "attempt": .number(Double(a.attempt)),
+                "eventId": .string(a.eventId), "endpointId": .string(EndpointKey.id(ofKey: a.endpointId)),
+                "attempt": .number(Double(a.attempt)),
                 "at": .string(a.at.iso8601Milliseconds), "outcome": .string(a.outcome.rawValue),
                 "statusCode": a.statusCode.map { .number(Double($0)) } ?? .null, "latencyMs": .number(Double(a.latencyMs)),
                 "error": a.error.map(JSONValue.string) ?? .null, "responseSnippet": a.responseSnippet.map(JSONValue.string) ?? .null,

@@ -55,7 +55,7 @@ actor EndpointCache {
         if let entry = try await entry(account: account), let endpoint = entry.endpoints.first(where: { $0.id == id }) {
             return endpoint
         }
-        return try await directory.endpoint(id: id)
+        return try await directory.endpoint(account: account, id: id)
     }
 
     /// Drops one account (a control notice named it).

@@ -135,7 +135,11 @@ struct EventRouteTests {
             let fetched = try await h.call("GET", "/v1/events/evt_status_1", key: key)
             #expect(fetched.status == 200, "\(fetched)")
             #expect(fetched["type"] == "message.delivered")
-            #expect(fetched["deliveries"] == .array([]))
+            // It goes to its callbackUrl alone: one pending delivery under the callback's pseudo endpoint id.
+            let deliveries = fetched["deliveries"]?.arrayValue ?? []
+            #expect(deliveries.count == 1 && deliveries.first?["endpointId"] == "callback:acct_status"
+                    && deliveries.first?["state"] == "pending" && deliveries.first?["url"] == "https://cb.example/hook",
+                    "expected one pending callback delivery, got \(fetched)")
         }
     }
 }
