@@ -18,13 +18,15 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    /// The raw bytes received since the last request head was decoded (at most `limit`).
+    /// The raw bytes of the request head being read: recorded from the end of one request to
+    /// the next head, so bodies are not copied (at most `limit`, above the decoder's 80 KiB).
     final class HeadBytes {
         static let limit = 96 * 1024
         var bytes: [UInt8] = []
+        var recording = true
         func append(_ buffer: ByteBuffer) {
-            bytes += buffer.readableBytesView
-            if bytes.count > Self.limit { bytes.removeFirst(bytes.count - Self.limit) }
+            guard recording, bytes.count < Self.limit else { return }
+            bytes += buffer.readableBytesView.prefix(Self.limit - bytes.count)
         }
     }
 
@@ -50,9 +52,15 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) {
+        switch unwrapInboundIn(data) {
+        case .head:
             open += 1
             head.bytes.removeAll(keepingCapacity: true)
+            head.recording = false
+        case .end:
+            head.recording = true
+        case .body:
+            break
         }
         context.fireChannelRead(data)
     }
