@@ -11,7 +11,7 @@ import HeraldService
 /// | `HERALD_ADMIN_KEY` | none | bearer key for `POST /v1/accounts` and cross-account reads; admin routes answer 403 without it |
 /// | `HERALD_MAX_BODY_BYTES` | `262144` | larger request bodies get 413 |
 /// | `HERALD_PUBLISH_TIMEOUT` | `5s` | longest wait for the broker's confirm before answering 503 |
-/// | `HERALD_INGEST_READ_TIMEOUT` | `10s` | a connection that sends nothing for this long (half a request head, a body that stops coming, an idle keep-alive) is closed |
+/// | `HERALD_INGEST_READ_TIMEOUT` | `10s` | a request that stops arriving for this long (half a head, a body that stops coming) is answered 408 and its connection closed; an idle keep-alive connection is closed a second later |
 /// | `HERALD_IDEMPOTENCY_WINDOW` | `24h` | how long an event id or `Idempotency-Key` is remembered |
 /// | `HERALD_ENDPOINT_DISABLE_AFTER` | `5d` | an endpoint failing this long is disabled |
 /// | `HERALD_ROTATION_GRACE` | `24h` | default grace period of `rotate-secret` |

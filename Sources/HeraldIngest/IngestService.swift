@@ -33,10 +33,12 @@ public struct IngestService: Sendable {
     /// The HTTP application; `onServerRunning` receives the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let api = IngestAPI(configuration: configuration, store: store, broker: broker, logger: logger)
-        // The idle timeout is also the read timeout: a connection that sends nothing for that long,
-        // mid-head, mid-body or between requests, is closed (a request being answered is not idle).
+        // RequestReadGuard answers a request that stops arriving for the read timeout with 408;
+        // Hummingbird's idle timeout, a little longer, closes connections idle between requests
+        // (and any the guard could not answer). A request being answered is never idle.
+        let readTimeout = TimeAmount(configuration.readTimeout)
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [MalformedRequestHandler()], idleTimeout: TimeAmount(configuration.readTimeout))
+            additionalChannelHandlers: [RequestReadGuard(readTimeout: readTimeout)], idleTimeout: readTimeout + .seconds(1))
         return Application(
             router: api.router(),
             server: .http1(configuration: http1),

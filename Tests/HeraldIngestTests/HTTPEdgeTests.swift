@@ -12,16 +12,27 @@ struct HTTPEdgeTests {
     @Test("a client that sends half a request, or a Content-Length and no body, is disconnected after the read timeout")
     func readTimeout() async throws {
         try await withIngest(readTimeout: .seconds(1)) { h in
+            // A valid key, so the handler waits for the body instead of answering 401 at once.
+            let (_, key) = try await h.account("acct_slow")
             let halfHead = try RawConnection(port: h.port)
             halfHead.send("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n")
             let noBody = try RawConnection(port: h.port)
-            noBody.send("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+            noBody.send("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
             let halfBody = try RawConnection(port: h.port)
-            halfBody.send("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\":")
+            halfBody.send("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\":")
             let silent = try RawConnection(port: h.port)
-            for (name, connection) in [("half a head", halfHead), ("no body", noBody), ("half a body", halfBody), ("nothing", silent)] {
-                let (_, closed) = connection.readUntilClosed(timeout: .seconds(6))
+            for (name, connection, answered) in [
+                ("half a head", halfHead, true), ("no body", noBody, true), ("half a body", halfBody, true), ("nothing", silent, false),
+            ] {
+                let (bytes, closed) = connection.readUntilClosed(timeout: .seconds(6))
                 #expect(closed, "expected the connection with \(name) closed within 6 s (read timeout 1 s), got it still open")
+                let text = String(decoding: bytes, as: UTF8.self)
+                if answered {
+                    #expect(text.hasPrefix("HTTP/1.1 408"), "expected a 408 for \(name), got \(text.debugDescription)")
+                    #expect(text.lowercased().contains("content-type: application/problem+json"), "\(name): \(text.debugDescription)")
+                } else {
+                    #expect(text.isEmpty, "expected a silent close for a connection that sent nothing, got \(text.debugDescription)")
+                }
             }
             // A normal request on a fresh connection is unaffected.
             #expect(try await h.call("GET", "/healthz", key: nil).status == 200)
