@@ -59,7 +59,7 @@ done
 # These stop the broker or raise its alarms, so they run alone.
 start_node
 echo "==> broker outage tests (alone)"
-run_tests --filter BrokerOutage || status=1
+run_tests --no-parallel --filter BrokerOutage || status=1
 
 # scripts/run.sh end to end with the debug binaries built above, on a node of its own (its own
 # state dir, node name and ports), and each service's exit on an invalid setting.

@@ -8,7 +8,7 @@ extension Endpoint {
     public func accepts(_ event: Event) -> Bool {
         guard state.isEnabled, event.account == account else { return false }
         if OperationalEvent.isOperational(event.type) {
-            guard eventTypes.contains(event.type), OperationalEvent.subject(of: event) != id else { return false }
+            guard eventTypes.contains(event.type), OperationalEvent.subject(of: event) != accountScopedId else { return false }
         } else {
             guard eventTypes.isEmpty || eventTypes.contains(where: { Endpoint.glob($0, matches: event.type) }) else {
                 return false

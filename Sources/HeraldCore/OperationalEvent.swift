@@ -15,6 +15,6 @@ public enum OperationalEvent {
 
     public static func isOperational(_ type: String) -> Bool { types.contains(type) }
 
-    /// The endpoint an operational event is about (`data.endpointId`).
+    /// The endpoint an operational event is about (`data.endpointId`: the id its account chose).
     public static func subject(of event: Event) -> String? { event.data["endpointId"]?.stringValue }
 }

@@ -117,7 +117,7 @@ public final class DeliveryLogConsumer: Service, Sendable {
         logger.error("unreadable attempt record dead-lettered", metadata: ["error": "\(error)"])
         let letter = QueueMessages.dead(
             input: delivery.body, properties: delivery.properties,
-            DeadLetter(reason: "invalid-attempt-record", error: "not an attempt record: \(error)"), from: .ingest, now: .now())
+            DeadLetterCause(reason: "invalid-attempt-record", error: "not an attempt record: \(error)"), from: .ingest, now: .now())
         do {
             try await broker.publish([letter])
             invalidRecords.increment()
@@ -138,7 +138,7 @@ public final class DeliveryLogConsumer: Service, Sendable {
     static func announcements(_ outcome: AttemptBatchOutcome, now: Timestamp) -> [AMQPPublication] {
         var out: [AMQPPublication] = []
         for e in outcome.disabled {
-            var data: JSONObject = ["endpointId": .string(e.id), "url": .string(e.url)]
+            var data: JSONObject = ["endpointId": .string(e.accountScopedId), "url": .string(e.url)]
             if case .disabled(let reason, let at) = e.state {
                 data["reason"] = .string(reason)
                 data["disabledAt"] = .string(at.iso8601Milliseconds)
@@ -151,7 +151,8 @@ public final class DeliveryLogConsumer: Service, Sendable {
         for x in outcome.exhausted where !OperationalEvent.isOperational(x.record.eventType ?? "") {
             let r = x.record
             var data: JSONObject = [
-                "eventId": .string(r.eventId), "endpointId": .string(r.endpointId), "attempts": .number(Double(r.attempt)),
+                "eventId": .string(r.eventId), "endpointId": .string(EndpointKey.id(ofKey: r.endpointId)),
+                "attempts": .number(Double(r.attempt)),
                 "url": .string(r.url),
             ]
             data["statusCode"] = r.statusCode.map { .number(Double($0)) } ?? .null

@@ -140,13 +140,7 @@ enum Rules {
             }
             host = authority[..<colon]
         }
-        let hostOK: Bool
-        if host.first == UInt8(ascii: "["), host.last == UInt8(ascii: "]") {
-            let inner = host.dropFirst().dropLast()
-            hostOK = !inner.isEmpty && inner.allSatisfy { ($0 >= 48 && $0 <= 58) || ($0 >= 65 && $0 <= 70) || ($0 >= 97 && $0 <= 102) || $0 == 46 }
-        } else {
-            hostOK = !host.isEmpty && host.allSatisfy(isUnreservedOrSub)
-        }
+        let hostOK = isHost(host)
         let tail = bytes[authorityEnd...]
         let tailOK = tail.allSatisfy { isUnreservedOrSub($0) || ":@/?".utf8.contains($0) }
         guard hostOK, tailOK else {
@@ -154,4 +148,73 @@ enum Rules {
         }
         return String(lower.prefix(schemeLength)) + String(decoding: bytes[schemeLength...], as: UTF8.self)
     }
+
+    /// A DNS name (labels of letters, digits, `-` and `_`, 1-63 bytes, not starting or ending with
+    /// `-`, 253 bytes in all, an optional final dot), a dotted-quad IPv4 address, or a bracketed
+    /// IPv6 address (RFC 4291 text form, no zone). A name whose last label is a number must be
+    /// an IPv4 address, as URL parsers read it so.
+    static func isHost(_ host: ArraySlice<UInt8>) -> Bool {
+        if host.first == UInt8(ascii: "["), host.last == UInt8(ascii: "]") {
+            return isIPv6(host.dropFirst().dropLast())
+        }
+        var name = host
+        if name.last == UInt8(ascii: ".") { name = name.dropLast() }
+        guard !name.isEmpty, name.count <= 253 else { return false }
+        let labels = name.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        if let last = labels.last, last.allSatisfy(isDigit) { return isIPv4(name) }
+        return labels.allSatisfy { label in
+            (1...63).contains(label.count) && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+                && label.allSatisfy { isDigit($0) || isLetter($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+        }
+    }
+
+    /// Four decimal numbers 0-255 without leading zeros (`010` would read as octal elsewhere).
+    static func isIPv4(_ text: ArraySlice<UInt8>) -> Bool {
+        let parts = text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { p in
+            (1...3).contains(p.count) && p.allSatisfy(isDigit) && (p.count == 1 || p.first != UInt8(ascii: "0"))
+                && Int(String(decoding: p, as: UTF8.self))! <= 255
+        }
+    }
+
+    /// Eight groups of 1-4 hex digits, or fewer around one `::`; the last two may be an IPv4 address.
+    static func isIPv6(_ text: ArraySlice<UInt8>) -> Bool {
+        let bytes = Array(text)
+        var halves: [ArraySlice<UInt8>] = []
+        var start = 0
+        var i = 0
+        while i < bytes.count {
+            if i + 1 < bytes.count, bytes[i] == UInt8(ascii: ":"), bytes[i + 1] == UInt8(ascii: ":") {
+                halves.append(bytes[start..<i])
+                i += 2
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        halves.append(bytes[start..<bytes.count])
+        guard halves.count <= 2 else { return false }
+        func groups(_ part: ArraySlice<UInt8>, ipv4Tail: Bool) -> Int? {
+            if part.isEmpty { return 0 }
+            let items = part.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+            var n = 0
+            for (k, g) in items.enumerated() {
+                if ipv4Tail, k == items.count - 1, g.contains(UInt8(ascii: ".")) {
+                    guard isIPv4(g) else { return nil }
+                    n += 2
+                } else {
+                    guard (1...4).contains(g.count), g.allSatisfy(isHexDigit) else { return nil }
+                    n += 1
+                }
+            }
+            return n
+        }
+        if halves.count == 1 { return groups(halves[0], ipv4Tail: true) == 8 }
+        guard let a = groups(halves[0], ipv4Tail: false), let b = groups(halves[1], ipv4Tail: true) else { return false }
+        return a + b <= 7
+    }
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+    static func isLetter(_ b: UInt8) -> Bool { (b >= 65 && b <= 90) || (b >= 97 && b <= 122) }
+    static func isHexDigit(_ b: UInt8) -> Bool { isDigit(b) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102) }
 }

@@ -12,13 +12,25 @@ extension IngestAPI {
         let latest = try await store.latestAttempts(eventId: id, account: account)
         var byEndpoint: [String: AttemptRecord] = [:]
         for a in latest { byEndpoint[a.record.endpointId] = a.record }
-        // Endpoints that will get it but have not reported an attempt yet are pending.
-        let targets = try await store.endpoints(account: account).filter { $0.state.isEnabled && Signer.delivers(event, to: $0) }
+        // Where it goes and has not reported an attempt yet is pending: its callbackUrl alone
+        // (under the signer's pseudo endpoint id), or the enabled endpoints that match it.
+        let callbackId = SQLiteStore.callbackEndpointId(account: account)
+        var urls: [String: String] = [:]
+        if let callbackUrl = event.callbackUrl {
+            urls[callbackId] = callbackUrl
+        } else {
+            for t in try await store.endpoints(account: account) where t.state.isEnabled && Signer.delivers(event, to: t) {
+                urls[t.id] = t.url
+            }
+        }
         var ids = Set(byEndpoint.keys)
-        for t in targets { ids.insert(t.id) }
+        ids.formUnion(urls.keys)
         var deliveries: [JSONValue] = []
-        for endpointId in ids.sorted() {
-            var d: JSONObject = ["endpointId": .string(endpointId)]
+        // Sorted and shown by the id the account chose (`ids` are store keys).
+        for endpointId in ids.sorted(by: { EndpointKey.id(ofKey: $0) < EndpointKey.id(ofKey: $1) }) {
+            var d: JSONObject = ["endpointId": .string(EndpointKey.id(ofKey: endpointId))]
+            d["callback"] = .bool(endpointId == callbackId)
+            if let url = byEndpoint[endpointId]?.url ?? urls[endpointId] { d["url"] = .string(url) }
             if let a = byEndpoint[endpointId] {
                 d["state"] = .string(a.outcome == .dropped ? "dropped" : a.outcome.rawValue)
                 d["attempts"] = .number(Double(a.attempt))
@@ -54,9 +66,9 @@ extension IngestAPI {
 
     /// `GET /v1/endpoints/{id}/attempts`: newest first; `cursor` continues with older ones.
     func endpointAttempts(_ request: Request, id: String) async throws -> Response {
-        _ = try await ownedEndpoint(try await authenticate(request), id: id)
+        let record = try await ownedEndpoint(request, id: id)
         let (limit, cursor) = try page(request)
-        let rows = try await store.attempts(endpointId: id, before: try cursorValue(cursor), limit: limit)
+        let rows = try await store.attempts(endpointId: record.endpoint.id, before: try cursorValue(cursor), limit: limit)
         return attemptsPage(rows, limit: limit)
     }
 
@@ -76,7 +88,8 @@ extension IngestAPI {
         let data: [JSONValue] = rows.map { row in
             let a = row.record
             return [
-                "eventId": .string(a.eventId), "endpointId": .string(a.endpointId), "attempt": .number(Double(a.attempt)),
+                "eventId": .string(a.eventId), "endpointId": .string(EndpointKey.id(ofKey: a.endpointId)),
+                "attempt": .number(Double(a.attempt)),
                 "at": .string(a.at.iso8601Milliseconds), "outcome": .string(a.outcome.rawValue),
                 "statusCode": a.statusCode.map { .number(Double($0)) } ?? .null, "latencyMs": .number(Double(a.latencyMs)),
                 "error": a.error.map(JSONValue.string) ?? .null, "responseSnippet": a.responseSnippet.map(JSONValue.string) ?? .null,

@@ -21,10 +21,17 @@ extension IngestAPI {
                                               ?? request.uri.queryParameters.get("account"))
         let id = try r.optionalString("id", maxLength: 128) ?? ("ep_" + String(Event.newID().dropFirst(4)))
         try Rules.identifier(id, field: "id")
+        // The signer files deliveries to an event's callbackUrl under `callback:<account>`: an
+        // endpoint by that name would collect another account's callback attempts.
+        guard !id.hasPrefix("callback:") else {
+            throw Problem.invalid("id", rule: "not starting with 'callback:'",
+                                  "endpoint ids starting with 'callback:' are reserved for callbackUrl deliveries")
+        }
         let now = Timestamp.now()
         let url = try Rules.url(try r.string("url", maxLength: 2_048), field: "url")
         var record = EndpointRecord(
-            endpoint: Endpoint(id: id, account: account, url: url, secrets: []), createdAt: now, updatedAt: now)
+            endpoint: Endpoint(id: EndpointKey.key(account: account, id: id), account: account, url: url, secrets: []),
+            createdAt: now, updatedAt: now)
         try apply(r, to: &record, creating: true)
         var revealed: String?
         if let given = try r.optionalString("secret", maxLength: 512) {
@@ -53,25 +60,38 @@ extension IngestAPI {
         let (limit, cursor) = try page(request)
         let records = try await store.endpointRecords(account: account, after: cursor, limit: limit)
         var out: JSONObject = ["data": .array(records.map { .object(Self.endpointJSON($0)) })]
-        out["nextCursor"] = records.count == limit ? .string(records.last!.endpoint.id) : .null
+        out["nextCursor"] = records.count == limit ? .string(records.last!.id) : .null
         return Self.json(.ok, .object(out))
     }
 
-    /// The endpoint if the caller may see it; 404 for another account's (no existence leak).
-    func ownedEndpoint(_ caller: Caller, id: String) async throws -> EndpointRecord {
-        guard let record = try await store.endpointRecord(id: id) else { throw Problem.notFound("endpoint '\(id)'") }
-        if case .account(let a) = caller, a.id != record.endpoint.account { throw Problem.notFound("endpoint '\(id)'") }
+    /// The acting account's endpoint `id` (ids are per account: another account's is simply
+    /// not there). The admin names the account with `?account=`, or may leave it out when only
+    /// one account uses the id.
+    func ownedEndpoint(_ request: Request, id: String) async throws -> EndpointRecord {
+        let caller = try await authenticate(request)
+        let named = request.uri.queryParameters.get("account")
+        if caller.isAdmin, named == nil {
+            let found = try await store.endpointRecords(id: id, limit: 2)
+            guard found.count < 2 else {
+                throw Problem.invalid("account", rule: "required when several accounts use the endpoint id",
+                                      "several accounts have an endpoint '\(id)': name the account ('account')")
+            }
+            guard let record = found.first else { throw Problem.notFound("endpoint '\(id)'") }
+            return record
+        }
+        let account = try await actingAccount(caller, named: named)
+        guard let record = try await store.endpointRecord(account: account, id: id) else { throw Problem.notFound("endpoint '\(id)'") }
         return record
     }
 
     func getEndpoint(_ request: Request, id: String) async throws -> Response {
-        let record = try await ownedEndpoint(try await authenticate(request), id: id)
+        let record = try await ownedEndpoint(request, id: id)
         return Self.json(.ok, .object(Self.endpointJSON(record)))
     }
 
     /// `PATCH /v1/endpoints/{id}`: changes the given fields; `null` clears optional ones.
     func updateEndpoint(_ request: Request, id: String) async throws -> Response {
-        var record = try await ownedEndpoint(try await authenticate(request), id: id)
+        var record = try await ownedEndpoint(request, id: id)
         let body = try await jsonObjectBody(request)
         let r = FieldReader(body)
         try r.allowOnly(Self.endpointFields.subtracting(["secret"]))
@@ -96,8 +116,8 @@ extension IngestAPI {
     }
 
     func deleteEndpoint(_ request: Request, id: String) async throws -> Response {
-        let record = try await ownedEndpoint(try await authenticate(request), id: id)
-        _ = try await store.deleteEndpoint(id: id)
+        let record = try await ownedEndpoint(request, id: id)
+        _ = try await store.deleteEndpoint(account: record.endpoint.account, id: record.id)
         await notifyChanged(record.endpoint)
         return Response(status: .noContent)
     }
@@ -105,7 +125,7 @@ extension IngestAPI {
     /// `POST /v1/endpoints/{id}/rotate-secret`: a new secret (given or generated, shown once);
     /// the old ones stay valid for `graceSeconds` (default `HERALD_ROTATION_GRACE`).
     func rotateSecret(_ request: Request, id: String) async throws -> Response {
-        var record = try await ownedEndpoint(try await authenticate(request), id: id)
+        var record = try await ownedEndpoint(request, id: id)
         let body = try await jsonObjectBody(request, allowEmpty: true)
         let r = FieldReader(body)
         try r.allowOnly(["secret", "graceSeconds"])
@@ -131,8 +151,7 @@ extension IngestAPI {
     }
 
     func setEnabled(_ request: Request, id: String, enabled: Bool) async throws -> Response {
-        let caller = try await authenticate(request)
-        var record = try await ownedEndpoint(caller, id: id)
+        var record = try await ownedEndpoint(request, id: id)
         let body = try await jsonObjectBody(request, allowEmpty: true)
         let r = FieldReader(body)
         try r.allowOnly(enabled ? [] : ["reason"])
@@ -141,14 +160,14 @@ extension IngestAPI {
         record.updatedAt = now
         try await store.updateEndpoint(record)
         await notifyChanged(record.endpoint)
-        let fresh = try await store.endpointRecord(id: id) ?? record
+        let fresh = try await store.endpointRecord(account: record.endpoint.account, id: record.id) ?? record
         return Self.json(.ok, .object(Self.endpointJSON(fresh)))
     }
 
     /// `POST /v1/endpoints/{id}/test`: signs a test event for this endpoint alone and hands the
     /// job to the workers (ingest holds the secrets, so it can sign like the signer does).
     func testEndpoint(_ request: Request, id: String) async throws -> Response {
-        let record = try await ownedEndpoint(try await authenticate(request), id: id)
+        let record = try await ownedEndpoint(request, id: id)
         let body = try await jsonObjectBody(request, allowEmpty: true)
         let r = FieldReader(body)
         try r.allowOnly(["type", "data"])
@@ -176,7 +195,7 @@ extension IngestAPI {
             throw Problem.unavailable(error.reason)
         }
         try await store.recordEvents([event], receivedAt: now)
-        return Self.json(.accepted, ["id": .string(event.id), "endpointId": .string(id), "type": .string(type)])
+        return Self.json(.accepted, ["id": .string(event.id), "endpointId": .string(record.id), "type": .string(type)])
     }
 
     // MARK: helpers
@@ -312,7 +331,7 @@ extension IngestAPI {
     static func endpointJSON(_ record: EndpointRecord) -> JSONObject {
         let e = record.endpoint
         let now = Timestamp.now()
-        var o: JSONObject = ["id": .string(e.id), "account": .string(e.account), "url": .string(e.url)]
+        var o: JSONObject = ["id": .string(record.id), "account": .string(e.account), "url": .string(e.url)]
         o["description"] = record.description.map(JSONValue.string) ?? .null
         o["profile"] = .string(e.profile)
         o["eventTypes"] = .array(e.eventTypes.map(JSONValue.string))

@@ -11,45 +11,51 @@ extension IngestAPI {
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
 
     /// `POST /v1/events`: one event object, `{"events":[…]}` or a bare array of up to 1,000.
+    ///
+    /// The body is parsed and every event authorised before an `Idempotency-Key` is looked at:
+    /// the key belongs to the account the request acts for, and with the admin key that account
+    /// is named in the body.
     func postEvents(_ request: Request) async throws -> Response {
         let caller = try await authenticate(request)
+        let key = try idempotencyKey(request)
         let queryAccount = request.uri.queryParameters.get("account")
-        return try await idempotent(request, caller: caller, accountHint: queryAccount) {
-            let body = try await jsonBody(request)
-            let items: [JSONValue]
-            let isBatch: Bool
-            if let array = body.arrayValue {
-                items = array
-                isBatch = true
-            } else if let object = body.objectValue, object.keys.contains("events") {
-                let r = FieldReader(object)
-                try r.allowOnly(["events"])
-                guard let array = object["events"]?.arrayValue else {
-                    throw Problem.wrongType("events", expected: "array", got: object["events"] ?? .null)
-                }
-                items = array
-                isBatch = true
-            } else if body.objectValue != nil {
-                items = [body]
-                isBatch = false
-            } else {
-                throw Problem.wrongType("body", expected: "object or array", got: body)
+        let body = try await jsonBody(request)
+        let items: [JSONValue]
+        let isBatch: Bool
+        if let array = body.arrayValue {
+            items = array
+            isBatch = true
+        } else if let object = body.objectValue, object.keys.contains("events") {
+            let r = FieldReader(object)
+            try r.allowOnly(["events"])
+            guard let array = object["events"]?.arrayValue else {
+                throw Problem.wrongType("events", expected: "array", got: object["events"] ?? .null)
             }
-            guard !items.isEmpty else { throw Problem.invalid("events", rule: "min 1 item", "the batch is empty") }
-            guard items.count <= Self.maxBatch else {
-                throw Problem.invalid("events", rule: "max \(Self.maxBatch) items",
-                                      "a batch holds at most \(Self.maxBatch) events (got \(items.count))")
+            items = array
+            isBatch = true
+        } else if body.objectValue != nil {
+            items = [body]
+            isBatch = false
+        } else {
+            throw Problem.wrongType("body", expected: "object or array", got: body)
+        }
+        guard !items.isEmpty else { throw Problem.invalid("events", rule: "min 1 item", "the batch is empty") }
+        guard items.count <= Self.maxBatch else {
+            throw Problem.invalid("events", rule: "max \(Self.maxBatch) items",
+                                  "a batch holds at most \(Self.maxBatch) events (got \(items.count))")
+        }
+        let now = Timestamp.now()
+        var events: [Event] = []
+        events.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            let path = isBatch ? "events[\(i)]" : ""
+            guard let object = item.objectValue else {
+                throw Problem.wrongType(path.isEmpty ? "body" : path, expected: "object", got: item)
             }
-            let now = Timestamp.now()
-            var events: [Event] = []
-            events.reserveCapacity(items.count)
-            for (i, item) in items.enumerated() {
-                let path = isBatch ? "events[\(i)]" : ""
-                guard let object = item.objectValue else {
-                    throw Problem.wrongType(path.isEmpty ? "body" : path, expected: "object", got: item)
-                }
-                events.append(try await parseEvent(object, path: path, caller: caller, queryAccount: queryAccount, now: now))
-            }
+            events.append(try await parseEvent(object, path: path, caller: caller, queryAccount: queryAccount, now: now))
+        }
+        let scope = try idempotencyScope(accounts: events.map(\.account), key: key)
+        return try await idempotent(request, key: key, account: scope) {
             let ids = try await accept(events, now: now)
             let out: JSONValue = isBatch ? ["ids": .array(ids.map(JSONValue.string))] : ["id": .string(ids[0])]
             return (.accepted, out)
@@ -59,32 +65,33 @@ extension IngestAPI {
     /// `POST /v1/messages/{messageId}/status`: a status change, published as `message.<status>`.
     func postStatus(_ request: Request, messageId: String) async throws -> Response {
         let caller = try await authenticate(request)
+        let key = try idempotencyKey(request)
         let queryAccount = request.uri.queryParameters.get("account")
-        return try await idempotent(request, caller: caller, accountHint: queryAccount) {
-            guard !messageId.isEmpty, messageId.utf8.count <= 256 else {
-                throw Problem.invalid("messageId", rule: "1...256 bytes", "the message id in the path is empty or too long")
-            }
-            let body = try await jsonObjectBody(request)
-            let r = FieldReader(body)
-            try r.allowOnly(["status", "recipient", "channel", "occurredAt", "reason", "eventId", "data", "callbackUrl", "account"])
-            let rawStatus = try r.string("status", maxLength: 64)
-            guard let status = MessageStatus(rawValue: rawStatus) else {
-                throw Problem.invalid("status", rule: "pattern [A-Za-z0-9_]{1,64}", "'\(rawStatus)' is not a status word")
-            }
-            let account = try await actingAccount(caller, named: try r.optionalString("account", maxLength: 128) ?? queryAccount)
-            let eventId = try r.optionalString("eventId", maxLength: 128)
-            if let eventId { try Rules.identifier(eventId, field: "eventId") }
-            let callbackUrl = try r.optionalString("callbackUrl", maxLength: 2_048).map { u throws(Problem) in
-                try Rules.url(u, field: "callbackUrl")
-            }
-            let now = Timestamp.now()
-            let change = StatusChange(
-                account: account, messageId: messageId, status: status, recipient: try r.string("recipient", maxLength: 256),
-                channel: try r.optionalString("channel", maxLength: 32) ?? "sms", occurredAt: try r.optionalTime("occurredAt") ?? now,
-                reason: try r.optionalString("reason", maxLength: 1_024), eventId: eventId,
-                extra: try r.optionalObject("data") ?? JSONObject())
-            var event = change.event()
-            event.callbackUrl = callbackUrl
+        guard !messageId.isEmpty, messageId.utf8.count <= 256 else {
+            throw Problem.invalid("messageId", rule: "1...256 bytes", "the message id in the path is empty or too long")
+        }
+        let body = try await jsonObjectBody(request)
+        let r = FieldReader(body)
+        try r.allowOnly(["status", "recipient", "channel", "occurredAt", "reason", "eventId", "data", "callbackUrl", "account"])
+        let rawStatus = try r.string("status", maxLength: 64)
+        guard let status = MessageStatus(rawValue: rawStatus) else {
+            throw Problem.invalid("status", rule: "pattern [A-Za-z0-9_]{1,64}", "'\(rawStatus)' is not a status word")
+        }
+        let account = try await actingAccount(caller, named: try r.optionalString("account", maxLength: 128) ?? queryAccount)
+        let eventId = try r.optionalString("eventId", maxLength: 128)
+        if let eventId { try Rules.identifier(eventId, field: "eventId") }
+        let callbackUrl = try r.optionalString("callbackUrl", maxLength: 2_048).map { u throws(Problem) in
+            try Rules.url(u, field: "callbackUrl")
+        }
+        let now = Timestamp.now()
+        let change = StatusChange(
+            account: account, messageId: messageId, status: status, recipient: try r.string("recipient", maxLength: 256),
+            channel: try r.optionalString("channel", maxLength: 32) ?? "sms", occurredAt: try r.optionalTime("occurredAt") ?? now,
+            reason: try r.optionalString("reason", maxLength: 1_024), eventId: eventId,
+            extra: try r.optionalObject("data") ?? JSONObject())
+        var event = change.event()
+        event.callbackUrl = callbackUrl
+        return try await idempotent(request, key: key, account: key == nil ? nil : account) {
             let ids = try await accept([event], now: now)
             return (.accepted, ["id": .string(ids[0]), "type": .string(event.type)])
         }
@@ -95,6 +102,10 @@ extension IngestAPI {
         try r.allowOnly(["id", "type", "occurredAt", "data", "callbackUrl", "account"])
         let type = try r.string("type", maxLength: 200)
         try Rules.eventType(type, field: r.name("type"))
+        guard !OperationalEvent.isOperational(type) else {
+            throw Problem.invalid(r.name("type"), rule: "not an operational event type",
+                                  "'\(type)' is published by Herald itself; platforms cannot send it")
+        }
         let id = try r.optionalString("id", maxLength: 128)
         if let id { try Rules.identifier(id, field: r.name("id")) }
         let callbackUrl = try r.optionalString("callbackUrl", maxLength: 2_048).map { u throws(Problem) in
@@ -150,32 +161,49 @@ extension IngestAPI {
         return events.map(\.id)
     }
 
-    /// Answers a repeated `Idempotency-Key` with the stored response; stores a new success.
-    func idempotent(_ request: Request, caller: Caller, accountHint: String?,
-                    _ body: () async throws -> (HTTPResponse.Status, JSONValue)) async throws -> Response {
-        guard let key = request.headers[Self.idempotencyKeyHeader] else {
-            let (status, value) = try await body()
-            return Self.json(status, value)
-        }
+    /// The `Idempotency-Key` header, checked; nil when the request has none.
+    func idempotencyKey(_ request: Request) throws(Problem) -> String? {
+        guard let key = request.headers[Self.idempotencyKeyHeader] else { return nil }
         guard !key.isEmpty, key.utf8.count <= 200, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
             throw Problem.invalid("Idempotency-Key", rule: "1...200 visible ASCII characters", "the Idempotency-Key header is invalid")
         }
-        let scope: String
-        switch caller {
-        case .account(let a): scope = a.id
-        case .admin: scope = "admin:" + (accountHint ?? "")
+        return key
+    }
+
+    /// The account an `Idempotency-Key` belongs to: the one account the request acts for, nil
+    /// without a key. A keyed admin batch spanning several accounts is refused (422): whose key
+    /// would it be? Send one keyed batch per account instead.
+    func idempotencyScope(accounts: [String], key: String?) throws(Problem) -> String? {
+        guard key != nil, let first = accounts.first else { return nil }
+        guard accounts.allSatisfy({ $0 == first }) else {
+            throw Problem.invalid("Idempotency-Key", rule: "one account per keyed request",
+                                  "an Idempotency-Key request acts for one account; this batch names several")
+        }
+        return first
+    }
+
+    /// Answers a repeated `Idempotency-Key` with the stored response; stores a new success.
+    ///
+    /// Call it only once the request is authenticated, authorised for `account` and validated:
+    /// a replay must never answer what the request itself would be refused. The key is scoped
+    /// by the acting account and the route, whoever (the account's key or the admin) sends it.
+    func idempotent(_ request: Request, key: String?, account: String?,
+                    _ body: () async throws -> (HTTPResponse.Status, JSONValue)) async throws -> Response {
+        guard let key, let account else {
+            let (status, value) = try await body()
+            return Self.json(status, value)
         }
         // The key is scoped to the route too: the same key on another route is another request.
         let scopedKey = request.uri.path + " " + key
         let since = Timestamp.now().adding(seconds: -Double(configuration.idempotencyWindowSeconds))
-        if let stored = try await store.idempotentResponse(account: scope, key: scopedKey, since: since) {
+        if let stored = try await store.idempotentResponse(account: account, key: scopedKey, since: since) {
             return Response(status: .init(code: stored.status),
                             headers: [.contentType: "application/json", Self.replayedHeader: "true"],
                             body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
         }
         let (status, value) = try await body()
         let bytes = value.serialized()
-        try await store.storeIdempotentResponse(account: scope, key: scopedKey,
+        try await store.storeIdempotentResponse(account: account, key: scopedKey,
                                                 response: StoredResponse(status: Int(status.code), body: bytes), now: .now())
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import HTTPTypes
 import HeraldCore
 import HeraldService
 import HeraldStore
@@ -34,50 +35,52 @@ public struct IngestAPI: Sendable {
         self.logger = logger
     }
 
-    /// Every route, plus `/healthz`, `/readyz` and `/metrics`.
+    /// Every route, plus `/healthz`, `/readyz` and `/metrics`. Unknown paths answer a problem
+    /// 404, known paths with another method a problem 405 with `Allow`.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(RequestMetricsMiddleware())
+        router.middlewares.add(UnroutedMiddleware(routes: Self.routeTable))
         OpsServer.addRoutes(to: router) { [broker, store] in
             let storeOK = await store.ping()
             return storeOK && broker.isReady
         }
         let v1 = router.group("v1")
-        v1.post("accounts") { req, ctx in await handle(req) { try await createAccount(req) } }
-        v1.post("events") { req, ctx in await handle(req) { try await postEvents(req) } }
-        v1.post("messages/:messageId/status") { req, ctx in
-            await handle(req) { try await postStatus(req, messageId: ctx.parameters.get("messageId") ?? "") }
-        }
-        v1.get("events/:id") { req, ctx in await handle(req) { try await getEvent(req, id: ctx.parameters.get("id") ?? "") } }
-        v1.get("events/:id/attempts") { req, ctx in
-            await handle(req) { try await eventAttempts(req, id: ctx.parameters.get("id") ?? "") }
-        }
-        v1.post("endpoints") { req, ctx in await handle(req) { try await createEndpoint(req) } }
-        v1.get("endpoints") { req, ctx in await handle(req) { try await listEndpoints(req) } }
-        v1.get("endpoints/:id") { req, ctx in await handle(req) { try await getEndpoint(req, id: ctx.parameters.get("id") ?? "") } }
-        v1.patch("endpoints/:id") { req, ctx in
-            await handle(req) { try await updateEndpoint(req, id: ctx.parameters.get("id") ?? "") }
-        }
-        v1.delete("endpoints/:id") { req, ctx in
-            await handle(req) { try await deleteEndpoint(req, id: ctx.parameters.get("id") ?? "") }
-        }
-        v1.post("endpoints/:id/rotate-secret") { req, ctx in
-            await handle(req) { try await rotateSecret(req, id: ctx.parameters.get("id") ?? "") }
-        }
-        v1.post("endpoints/:id/enable") { req, ctx in
-            await handle(req) { try await setEnabled(req, id: ctx.parameters.get("id") ?? "", enabled: true) }
-        }
-        v1.post("endpoints/:id/disable") { req, ctx in
-            await handle(req) { try await setEnabled(req, id: ctx.parameters.get("id") ?? "", enabled: false) }
-        }
-        v1.post("endpoints/:id/test") { req, ctx in
-            await handle(req) { try await testEndpoint(req, id: ctx.parameters.get("id") ?? "") }
-        }
-        v1.get("endpoints/:id/attempts") { req, ctx in
-            await handle(req) { try await endpointAttempts(req, id: ctx.parameters.get("id") ?? "") }
+        for route in Self.routes {
+            v1.on(RouterPath(route.path), method: route.method) { req, ctx in
+                await handle(req) { try await route.handler(self, req, ctx.parameters) }
+            }
         }
         return router
     }
+
+    typealias Handler = @Sendable (IngestAPI, Request, Parameters) async throws -> Response
+
+    /// The API's routes under `/v1`: one list, so the router and the 405 `Allow` header agree.
+    static let routes: [(method: HTTPRequest.Method, path: String, handler: Handler)] = [
+        (.post, "accounts", { api, req, _ in try await api.createAccount(req) }),
+        (.post, "events", { api, req, _ in try await api.postEvents(req) }),
+        (.post, "messages/:messageId/status", { api, req, p in try await api.postStatus(req, messageId: p.get("messageId") ?? "") }),
+        (.get, "events/:id", { api, req, p in try await api.getEvent(req, id: p.get("id") ?? "") }),
+        (.get, "events/:id/attempts", { api, req, p in try await api.eventAttempts(req, id: p.get("id") ?? "") }),
+        (.post, "endpoints", { api, req, _ in try await api.createEndpoint(req) }),
+        (.get, "endpoints", { api, req, _ in try await api.listEndpoints(req) }),
+        (.get, "endpoints/:id", { api, req, p in try await api.getEndpoint(req, id: p.get("id") ?? "") }),
+        (.patch, "endpoints/:id", { api, req, p in try await api.updateEndpoint(req, id: p.get("id") ?? "") }),
+        (.delete, "endpoints/:id", { api, req, p in try await api.deleteEndpoint(req, id: p.get("id") ?? "") }),
+        (.post, "endpoints/:id/rotate-secret", { api, req, p in try await api.rotateSecret(req, id: p.get("id") ?? "") }),
+        (.post, "endpoints/:id/enable", { api, req, p in try await api.setEnabled(req, id: p.get("id") ?? "", enabled: true) }),
+        (.post, "endpoints/:id/disable", { api, req, p in try await api.setEnabled(req, id: p.get("id") ?? "", enabled: false) }),
+        (.post, "endpoints/:id/test", { api, req, p in try await api.testEndpoint(req, id: p.get("id") ?? "") }),
+        (.get, "endpoints/:id/attempts", { api, req, p in try await api.endpointAttempts(req, id: p.get("id") ?? "") }),
+    ]
+
+    static let routeTable: RouteTable = {
+        var table = RouteTable()
+        for path in ["/healthz", "/readyz", "/metrics"] { table.add(.get, path) }
+        for route in routes { table.add(route.method, "/v1/" + route.path) }
+        return table
+    }()
 
     /// Runs a handler, turning thrown problems and store failures into problem responses.
     func handle(_ request: Request, _ body: () async throws -> Response) async -> Response {
@@ -108,7 +111,7 @@ public struct IngestAPI: Sendable {
            !type.lowercased().contains("+json") {
             throw Problem.unsupportedMediaType(type)
         }
-        let buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        let buffer = try await body(request)
         let bytes = buffer.readableBytesView
         guard !bytes.isEmpty else {
             throw Problem(.badRequest, "malformed-json", "Malformed JSON", detail: "the body is empty", field: "body", rule: "valid JSON")
@@ -116,9 +119,24 @@ public struct IngestAPI: Sendable {
         do { return try JSONValue.parse(bytes) } catch { throw Problem.malformedJSON(error) }
     }
 
+    /// The whole body, within the size limit. A body that stops short (the client closed the
+    /// connection, or sent nothing for the read timeout) is the client's doing: a 400 that is
+    /// logged at debug, never a 500.
+    func body(_ request: Request) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            throw error
+        } catch {
+            logger.debug("request body incomplete", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
+            throw Problem(.badRequest, "incomplete-body", "Incomplete body",
+                          detail: "the connection ended before the whole body arrived", field: "body", rule: "Content-Length bytes")
+        }
+    }
+
     func jsonObjectBody(_ request: Request, allowEmpty: Bool = false) async throws -> JSONObject {
         if allowEmpty {
-            let buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
+            let buffer = try await body(request)
             if buffer.readableBytes == 0 { return JSONObject() }
             if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
                 throw Problem.unsupportedMediaType(type)
@@ -154,6 +172,45 @@ public struct IngestAPI: Sendable {
         var fields = headers
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: value.serialized())))
+    }
+}
+
+/// The paths the router serves, with their methods, to tell 404 from 405.
+struct RouteTable: Sendable {
+    private var entries: [(segments: [Substring], method: HTTPRequest.Method)] = []
+
+    mutating func add(_ method: HTTPRequest.Method, _ path: String) {
+        entries.append((path.split(separator: "/"), method))
+    }
+
+    /// The methods served at `path` (`:name` segments match any one segment), sorted.
+    func methods(at path: String) -> [String] {
+        let parts = path.split(separator: "/")
+        let methods = entries.filter { entry in
+            entry.segments.count == parts.count
+                && zip(entry.segments, parts).allSatisfy { pattern, part in pattern.hasPrefix(":") || pattern == part }
+        }.map(\.method.rawValue)
+        return Set(methods).sorted()
+    }
+}
+
+/// Turns the router's bare 404 into a problem: 404 for an unknown path, 405 with `Allow` for a
+/// known path asked with another method.
+struct UnroutedMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let allowed = routes.methods(at: request.uri.path)
+            guard !allowed.isEmpty else { return Problem.notFound("the path '\(request.uri.path)'").response }
+            var response = Problem(.methodNotAllowed, "method-not-allowed", "Method not allowed",
+                                   detail: "\(request.method.rawValue) is not served at this path; use \(allowed.joined(separator: ", "))",
+                                   rule: allowed.joined(separator: ", ")).response
+            response.headers[.allow] = allowed.joined(separator: ", ")
+            return response
+        }
     }
 }
 

@@ -11,6 +11,7 @@ import HeraldService
 /// | `HERALD_ADMIN_KEY` | none | bearer key for `POST /v1/accounts` and cross-account reads; admin routes answer 403 without it |
 /// | `HERALD_MAX_BODY_BYTES` | `262144` | larger request bodies get 413 |
 /// | `HERALD_PUBLISH_TIMEOUT` | `5s` | longest wait for the broker's confirm before answering 503 |
+/// | `HERALD_INGEST_READ_TIMEOUT` | `10s` | a request that stops arriving for this long (half a head, a body that stops coming) is answered 408 and its connection closed; an idle keep-alive connection is closed a second later |
 /// | `HERALD_IDEMPOTENCY_WINDOW` | `24h` | how long an event id or `Idempotency-Key` is remembered |
 /// | `HERALD_ENDPOINT_DISABLE_AFTER` | `5d` | an endpoint failing this long is disabled |
 /// | `HERALD_ROTATION_GRACE` | `24h` | default grace period of `rotate-secret` |
@@ -26,11 +27,14 @@ public struct IngestConfiguration: Sendable {
     public var idempotencyWindowSeconds: Int
     public var disableAfterSeconds: Int
     public var rotationGraceSeconds: Int
+    /// How long a connection may send nothing while its request is read (or between requests).
+    public var readTimeout: Duration
 
     public init(amqpURL: String = "amqp://guest:guest@127.0.0.1:5672/", databasePath: String = "./herald.sqlite",
                 host: String = "127.0.0.1", port: Int = 8080, adminKey: String? = nil, maxBodyBytes: Int = 262_144,
                 publishTimeout: Duration = .seconds(5), idempotencyWindowSeconds: Int = 86_400,
-                disableAfterSeconds: Int = 5 * 86_400, rotationGraceSeconds: Int = 86_400) {
+                disableAfterSeconds: Int = 5 * 86_400, rotationGraceSeconds: Int = 86_400,
+                readTimeout: Duration = .seconds(10)) {
         self.amqpURL = amqpURL
         self.databasePath = databasePath
         self.host = host
@@ -41,6 +45,7 @@ public struct IngestConfiguration: Sendable {
         self.idempotencyWindowSeconds = idempotencyWindowSeconds
         self.disableAfterSeconds = disableAfterSeconds
         self.rotationGraceSeconds = rotationGraceSeconds
+        self.readTimeout = readTimeout
     }
 
     /// Reads every key above; a bad value throws `ConfigurationError` naming the key.
@@ -56,7 +61,11 @@ public struct IngestConfiguration: Sendable {
             publishTimeout: try env.duration("HERALD_PUBLISH_TIMEOUT", default: .seconds(5)),
             idempotencyWindowSeconds: seconds(try env.duration("HERALD_IDEMPOTENCY_WINDOW", default: .seconds(86_400))),
             disableAfterSeconds: seconds(try env.duration("HERALD_ENDPOINT_DISABLE_AFTER", default: .seconds(5 * 86_400))),
-            rotationGraceSeconds: seconds(try env.duration("HERALD_ROTATION_GRACE", default: .seconds(86_400))))
+            rotationGraceSeconds: seconds(try env.duration("HERALD_ROTATION_GRACE", default: .seconds(86_400))),
+            readTimeout: try env.duration("HERALD_INGEST_READ_TIMEOUT", default: .seconds(10)))
+        if readTimeout <= .zero {
+            throw ConfigurationError(key: "HERALD_INGEST_READ_TIMEOUT", problem: "must be more than 0 s")
+        }
         if let key = adminKey, key.count < 16 {
             throw ConfigurationError(key: "HERALD_ADMIN_KEY", problem: "must be at least 16 characters")
         }

@@ -1,7 +1,9 @@
 import HeraldService
 import HeraldStore
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
@@ -36,8 +38,15 @@ public struct IngestService: Sendable {
     /// The HTTP application; `onServerRunning` receives the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let api = IngestAPI(configuration: configuration, store: store, broker: broker, relay: relay, logger: logger)
+        // RequestReadGuard answers a request that stops arriving for the read timeout with 408;
+        // Hummingbird's idle timeout, a little longer, closes connections idle between requests
+        // (and any the guard could not answer). A request being answered is never idle.
+        let readTimeout = TimeAmount(configuration.readTimeout)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestReadGuard(readTimeout: readTimeout)], idleTimeout: readTimeout + .seconds(1))
         return Application(
             router: api.router(),
+            server: .http1(configuration: http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald-ingest"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

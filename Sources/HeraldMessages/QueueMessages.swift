@@ -84,7 +84,7 @@ public enum QueueMessages {
     }
 
     /// A delivery job dead-lettered, with the job's own properties and `DeadLetterHeaders`.
-    public static func dead(_ job: DeliveryJob, _ letter: DeadLetter, from publisher: Publisher,
+    public static func dead(_ job: DeliveryJob, _ letter: DeadLetterCause, from publisher: Publisher,
                             now: Timestamp) -> AMQPPublication {
         var properties = jobProperties(job, from: publisher)
         properties.headers.merge(letter.headers(source: publisher, now: now)) { _, new in new }
@@ -95,7 +95,7 @@ public enum QueueMessages {
     /// A message Herald could not use, dead-lettered as it came: the same bytes and properties
     /// (message id, headers, content type), plus `DeadLetterHeaders` saying why, so an operator
     /// finds it by its original id and can replay it unchanged.
-    public static func dead(input body: Data, properties original: AMQPProperties, _ letter: DeadLetter,
+    public static func dead(input body: Data, properties original: AMQPProperties, _ letter: DeadLetterCause,
                             from publisher: Publisher, now: Timestamp) -> AMQPPublication {
         var properties = original
         properties.headers.merge(letter.headers(source: publisher, now: now)) { _, new in new }
@@ -122,7 +122,7 @@ public enum QueueMessages {
 
 /// Why a message died, and what it was about (whatever is known): the `DeadLetterHeaders` of
 /// a dead letter.
-public struct DeadLetter: Sendable, Hashable {
+public struct DeadLetterCause: Sendable, Hashable {
     /// Short, stable reason (`retries-exhausted`, `invalid-event`, `endpoint-deleted`…).
     public var reason: String
     /// A sentence describing the failure.
@@ -153,8 +153,8 @@ public struct DeadLetter: Sendable, Hashable {
 
     /// A letter about a job: its event, account and endpoint filled in.
     public static func about(_ job: DeliveryJob, reason: String, error: String, attempts: Int? = nil,
-                             lastStatus: Int? = nil, failureLabel: String? = nil) -> DeadLetter {
-        DeadLetter(reason: reason, error: error, eventId: job.event.id, eventType: job.event.type,
+                             lastStatus: Int? = nil, failureLabel: String? = nil) -> DeadLetterCause {
+        DeadLetterCause(reason: reason, error: error, eventId: job.event.id, eventType: job.event.type,
                    account: job.event.account, endpointId: job.endpointId, attempts: attempts,
                    lastStatus: lastStatus, failureLabel: failureLabel)
     }

@@ -11,6 +11,9 @@ import HeraldService
 ///   inputs are processed concurrently.
 /// - `HERALD_SIGNER_STORE_BACKOFF` (`1s`): how long to wait before handing an input back when the
 ///   store (or the broker, for publishes) fails, so an outage is not a hot requeue loop.
+/// - `HERALD_SIGNER_CACHE_TTL` (`30s`): the longest a signer uses an account's cached endpoints
+///   before reading them again. Control notices drop them at once; this bounds how stale a
+///   signer can be when a notice is missed (a secret, URL or enabled state changed meanwhile).
 /// - `HERALD_LOG_LEVEL`, `HERALD_LOG_FORMAT`: see `Observability`.
 public struct SignerConfiguration: Sendable, Hashable {
     public var amqpURL: String
@@ -19,18 +22,21 @@ public struct SignerConfiguration: Sendable, Hashable {
     public var opsPort: Int
     public var prefetch: Int
     public var failureBackoff: Duration
+    /// How long cached endpoints are trusted without a control notice.
+    public var endpointCacheTTL: Duration
     /// The AMQP connection name shown in the management UI.
     public var connectionName: String
 
     public init(amqpURL: String = "amqp://guest:guest@127.0.0.1:5672/", databasePath: String = "./herald.sqlite",
                 opsHost: String = "127.0.0.1", opsPort: Int = 9091, prefetch: Int = 256, failureBackoff: Duration = .seconds(1),
-                connectionName: String = "herald-signer") {
+                endpointCacheTTL: Duration = .seconds(30), connectionName: String = "herald-signer") {
         self.amqpURL = amqpURL
         self.databasePath = databasePath
         self.opsHost = opsHost
         self.opsPort = opsPort
         self.prefetch = prefetch
         self.failureBackoff = failureBackoff
+        self.endpointCacheTTL = endpointCacheTTL
         self.connectionName = connectionName
     }
 
@@ -42,6 +48,7 @@ public struct SignerConfiguration: Sendable, Hashable {
             opsHost: environment.string("HERALD_OPS_HOST", default: "127.0.0.1"),
             opsPort: try environment.integer("HERALD_OPS_PORT", default: 9091, range: 0...65_535),
             prefetch: try environment.integer("HERALD_SIGNER_PREFETCH", default: 256, range: 1...65_535),
-            failureBackoff: try environment.duration("HERALD_SIGNER_STORE_BACKOFF", default: .seconds(1)))
+            failureBackoff: try environment.duration("HERALD_SIGNER_STORE_BACKOFF", default: .seconds(1)),
+            endpointCacheTTL: try environment.duration("HERALD_SIGNER_CACHE_TTL", default: .seconds(30)))
     }
 }

@@ -81,7 +81,7 @@ extension SignerService {
         ])
         return QueueMessages.dead(
             input: delivery.body, properties: delivery.properties,
-            DeadLetter(reason: "signing-failed", error: error.description, eventId: event.id, eventType: event.type,
+            DeadLetterCause(reason: "signing-failed", error: error.description, eventId: event.id, eventType: event.type,
                        account: event.account, endpointId: endpoint.id),
             from: .signer, now: .now())
     }

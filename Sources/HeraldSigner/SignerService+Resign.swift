@@ -50,7 +50,7 @@ extension SignerService {
             let record = AttemptRecord(eventId: job.event.id, endpointId: job.endpointId, attempt: job.attempt, at: now,
                                        outcome: .dropped, latencyMs: 0, error: "endpoint deleted", url: job.url,
                                        account: job.event.account, eventType: job.event.type)
-            let letter = DeadLetter.about(job, reason: "endpoint-deleted", error: "the endpoint (or its account) was deleted",
+            let letter = DeadLetterCause.about(job, reason: "endpoint-deleted", error: "the endpoint (or its account) was deleted",
                                           attempts: job.attempt - 1)
             if await publishThenAck([QueueMessages.attempt(record, from: .signer),
                                      QueueMessages.dead(input: delivery.body, properties: delivery.properties, letter,

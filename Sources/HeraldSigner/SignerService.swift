@@ -40,7 +40,7 @@ public final class SignerService: Service, Sendable {
                 logger: Logger = Logger(label: "herald.signer")) {
         self.configuration = configuration
         self.logger = logger
-        self.cache = EndpointCache(directory: directory)
+        self.cache = EndpointCache(directory: directory, timeToLive: configuration.endpointCacheTTL)
     }
 
     /// Whether the signer is connected to the broker and consuming (for `/readyz`).
@@ -184,7 +184,7 @@ public final class SignerService: Service, Sendable {
 
     /// Sends an input the signer cannot use to `herald.dead` as it came (bytes, message id and
     /// headers) with `letter` saying why, logs it once, and acks it.
-    func deadLetter(_ delivery: AMQPDelivery, _ letter: DeadLetter, connection: AMQPConnection) async {
+    func deadLetter(_ delivery: AMQPDelivery, _ letter: DeadLetterCause, connection: AMQPConnection) async {
         let publication = QueueMessages.dead(input: delivery.body, properties: delivery.properties, letter,
                                              from: .signer, now: .now())
         var metadata: Logger.Metadata = ["reason": "\(letter.reason)", "error": "\(letter.error)"]

@@ -7,10 +7,21 @@ import HeraldCore
 public protocol EndpointDirectory: Sendable {
     /// Every endpoint of the account, enabled or not.
     func endpoints(account: String) async throws -> [Endpoint]
-    /// One endpoint by id, or nil when it does not exist (deleted).
+    /// One endpoint by its store key (`Endpoint.id`, as delivery jobs carry it), or nil when it
+    /// does not exist (deleted).
     func endpoint(id: String) async throws -> Endpoint?
+    /// One endpoint of the account by its store key, or nil when it does not exist or belongs
+    /// to another account.
+    func endpoint(account: String, id: String) async throws -> Endpoint?
     /// The account, or nil when it does not exist.
     func account(id: String) async throws -> Account?
+}
+
+extension EndpointDirectory {
+    public func endpoint(account: String, id: String) async throws -> Endpoint? {
+        guard let endpoint = try await endpoint(id: id), endpoint.account == account else { return nil }
+        return endpoint
+    }
 }
 
 /// A tenant: a platform's customer whose endpoints receive webhooks.

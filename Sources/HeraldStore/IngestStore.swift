@@ -15,14 +15,19 @@ public protocol IngestStore: EndpointDirectory, OutboxStore {
     func account(apiKey: String) async throws(StoreError) -> Account?
 
     // MARK: endpoints
-    /// Stores a new endpoint; `.conflict` if its id exists.
+    // Endpoint ids are per account (`EndpointKey`): `id` below is the id the account chose,
+    // `record.endpoint.id` the store key.
+    /// Stores a new endpoint; `.conflict` if its account already has an endpoint with that id.
     func createEndpoint(_ record: EndpointRecord) async throws(StoreError)
     /// Replaces an endpoint (and bumps `updatedAt`); `.notFound` if it does not exist.
     func updateEndpoint(_ record: EndpointRecord) async throws(StoreError)
-    /// Deletes an endpoint; false if there was none.
-    func deleteEndpoint(id: String) async throws(StoreError) -> Bool
-    /// One endpoint with its description, metadata and health.
-    func endpointRecord(id: String) async throws(StoreError) -> EndpointRecord?
+    /// Deletes the account's endpoint `id`; false if there was none.
+    func deleteEndpoint(account: String, id: String) async throws(StoreError) -> Bool
+    /// The account's endpoint `id` with its description, metadata and health.
+    func endpointRecord(account: String, id: String) async throws(StoreError) -> EndpointRecord?
+    /// Every account's endpoint with this id (for the admin key, which may not name the
+    /// account), at most `limit`, ordered by account.
+    func endpointRecords(id: String, limit: Int) async throws(StoreError) -> [EndpointRecord]
     /// An account's endpoints, ordered by id, `limit` after `after` (cursor pagination).
     func endpointRecords(account: String, after: String?, limit: Int) async throws(StoreError) -> [EndpointRecord]
 
@@ -66,6 +71,9 @@ public struct EndpointRecord: Sendable, Hashable {
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
     public var health: EndpointHealth
+
+    /// The id the account chose (what the API shows); `endpoint.id` is the store key.
+    public var id: String { EndpointKey.id(ofKey: endpoint.id) }
 
     public init(endpoint: Endpoint, description: String? = nil, metadata: [String: String] = [:],
                 createdAt: Timestamp, updatedAt: Timestamp, health: EndpointHealth = EndpointHealth()) {

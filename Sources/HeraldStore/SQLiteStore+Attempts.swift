@@ -69,9 +69,9 @@ extension SQLiteStore {
 
     public func attempts(eventId: String, account: String, after: Int64?, limit: Int) async throws(StoreError) -> [StoredAttempt] {
         try await attemptRows(sql: """
-            SELECT a.* FROM attempt a JOIN endpoint e ON e.id = a.endpoint_id
-            WHERE a.event_id = ? AND e.account_id = ? AND a.id > ? ORDER BY a.id LIMIT ?
-            """, arguments: [eventId, account, after ?? 0, limit])
+            SELECT a.* FROM attempt a LEFT JOIN endpoint e ON e.id = a.endpoint_id
+            WHERE a.event_id = ? AND (e.account_id = ? OR a.endpoint_id = ?) AND a.id > ? ORDER BY a.id LIMIT ?
+            """, arguments: [eventId, account, Self.callbackEndpointId(account: account), after ?? 0, limit])
     }
 
     public func attempts(endpointId: String, before: Int64?, limit: Int) async throws(StoreError) -> [StoredAttempt] {
@@ -82,12 +82,16 @@ extension SQLiteStore {
 
     public func latestAttempts(eventId: String, account: String) async throws(StoreError) -> [StoredAttempt] {
         try await attemptRows(sql: """
-            SELECT a.* FROM attempt a JOIN endpoint e ON e.id = a.endpoint_id
-            WHERE a.event_id = ? AND e.account_id = ? AND a.id = (
+            SELECT a.* FROM attempt a LEFT JOIN endpoint e ON e.id = a.endpoint_id
+            WHERE a.event_id = ? AND (e.account_id = ? OR a.endpoint_id = ?) AND a.id = (
                 SELECT MAX(b.id) FROM attempt b WHERE b.event_id = a.event_id AND b.endpoint_id = a.endpoint_id)
             ORDER BY a.endpoint_id
-            """, arguments: [eventId, account])
+            """, arguments: [eventId, account, Self.callbackEndpointId(account: account)])
     }
+
+    /// The pseudo endpoint id of deliveries to an event's `callbackUrl` (the signer's
+    /// `CallbackEndpoint`): they have no endpoint row, so the account is in the id itself.
+    public static func callbackEndpointId(account: String) -> String { "callback:" + account }
 
     /// The attempt rows a query selects (every column of `attempt`), in its order.
     private func attemptRows(sql: String, arguments: StatementArguments) async throws(StoreError) -> [StoredAttempt] {

@@ -18,12 +18,22 @@ extension SQLiteStore {
         }
     }
 
+    public func endpoint(account: String, id: String) async throws -> Endpoint? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT wire FROM endpoint WHERE account_id = ? AND id = ?", arguments: [account, id])
+                .map { try Endpoint.wireDecoded(Array($0.utf8)) }
+        }
+    }
+
     // MARK: writes (herald-ingest)
 
     public func createEndpoint(_ record: EndpointRecord) async throws(StoreError) {
         try await write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM endpoint WHERE id = ?", arguments: [record.endpoint.id]) == true {
-                throw StoreError(.conflict, "endpoint '\(record.endpoint.id)' exists")
+            // Its key, or (for an account with endpoints from before per-account ids) the bare id.
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM endpoint WHERE id = ? OR (account_id = ? AND id = ?)", arguments: [
+                record.endpoint.id, record.endpoint.account, record.id,
+            ]) == true {
+                throw StoreError(.conflict, "endpoint '\(record.id)' exists")
             }
             try db.execute(sql: """
                 INSERT INTO endpoint (id, account_id, wire, description, metadata, created_at, updated_at)
@@ -57,6 +67,16 @@ extension SQLiteStore {
         }
     }
 
+    public func deleteEndpoint(account: String, id: String) async throws(StoreError) -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM endpoint WHERE account_id = ? AND id IN (?, ?)",
+                           arguments: [account, EndpointKey.key(account: account, id: id), id])
+            return db.changesCount >= 1
+        }
+    }
+
+    /// Deletes an endpoint by its store key (`Endpoint.id`), whatever its account: for tools and
+    /// tests that hold the key, not for requests (those go through `deleteEndpoint(account:id:)`).
     public func deleteEndpoint(id: String) async throws(StoreError) -> Bool {
         try await write { db in
             try db.execute(sql: "DELETE FROM endpoint WHERE id = ?", arguments: [id])
@@ -64,16 +84,25 @@ extension SQLiteStore {
         }
     }
 
-    public func endpointRecord(id: String) async throws(StoreError) -> EndpointRecord? {
+    public func endpointRecord(account: String, id: String) async throws(StoreError) -> EndpointRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM endpoint WHERE id = ?", arguments: [id]).map(Self.endpointRecord(row:))
+            try Row.fetchOne(db, sql: "SELECT * FROM endpoint WHERE account_id = ? AND id IN (?, ?)",
+                             arguments: [account, EndpointKey.key(account: account, id: id), id]).map(Self.endpointRecord(row:))
+        }
+    }
+
+    public func endpointRecords(id: String, limit: Int) async throws(StoreError) -> [EndpointRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM endpoint WHERE \(EndpointKey.idSQL()) = ? ORDER BY account_id LIMIT ?",
+                             arguments: [id, limit]).map(Self.endpointRecord(row:))
         }
     }
 
     public func endpointRecords(account: String, after: String?, limit: Int) async throws(StoreError) -> [EndpointRecord] {
-        try await read { db in
+        let id = EndpointKey.idSQL()
+        return try await read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM endpoint WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?
+                SELECT * FROM endpoint WHERE account_id = ? AND \(id) > ? ORDER BY \(id) LIMIT ?
                 """, arguments: [account, after ?? "", limit]).map(Self.endpointRecord(row:))
         }
     }

@@ -17,7 +17,7 @@ extension DeliveryWorker {
             metrics.dead(reason: "invalid-job")
             await settle(delivery, after: [QueueMessages.dead(
                 input: delivery.body, properties: delivery.properties,
-                DeadLetter(reason: "invalid-job", error: "not a delivery job: \(error)"), from: .worker, now: .now())], connection)
+                DeadLetterCause(reason: "invalid-job", error: "not a delivery job: \(error)"), from: .worker, now: .now())], connection)
             return
         }
         let now = Timestamp.now()

@@ -25,4 +25,22 @@ struct TimestampTests {
     func refuse(text: String) {
         #expect(Timestamp(iso8601: text) == nil)
     }
+
+    @Test("offsets are hours 00-23 and minutes 00-59", arguments: [
+        ("2026-06-20T05:51:00+23:59", true), ("2026-06-20T05:51:00-00:00", true), ("2026-06-20T05:51:00+00:59", true),
+        ("2026-06-20T05:51:00+99:99", false), ("2026-06-20T05:51:00+24:00", false), ("2026-06-20T05:51:00+05:60", false),
+        ("2026-06-20T05:51:00-23:99", false), ("2026-06-20T05:51:00+5:00", false), ("2026-06-20T05:51:00+05:00:00", false),
+    ])
+    func offsetRange(text: String, valid: Bool) {
+        #expect((Timestamp(iso8601: text) != nil) == valid, "\(text): expected \(valid ? "accepted" : "refused")")
+    }
+
+    @Test("the day exists in its month", arguments: [
+        ("2024-02-29T00:00:00Z", true), ("2026-02-28T00:00:00Z", true), ("2026-02-29T00:00:00Z", false),
+        ("2026-04-31T00:00:00Z", false), ("2026-02-30T00:00:00Z", false), ("2100-02-29T00:00:00Z", false),
+        ("2000-02-29T00:00:00Z", true),
+    ])
+    func dayOfMonth(text: String, valid: Bool) {
+        #expect((Timestamp(iso8601: text) != nil) == valid, "\(text): expected \(valid ? "accepted" : "refused")")
+    }
 }

@@ -25,12 +25,13 @@ struct DeliveryLogTests {
             _ = try await IngestHarness.drain(amqp, queue: HeraldNames.signQueue)
 
             let now = Timestamp.now()
+            // Jobs, and so attempt records, carry the store key `<account>/<id>` (EndpointKey).
             let records = [
-                AttemptRecord(eventId: "evt_log", endpointId: "ep_ok", attempt: 1, at: now, outcome: .retrying, statusCode: 503,
+                AttemptRecord(eventId: "evt_log", endpointId: "acct_log/ep_ok", attempt: 1, at: now, outcome: .retrying, statusCode: 503,
                               latencyMs: 40, responseSnippet: "busy", url: "https://ok.example/", nextAttemptAt: now.adding(seconds: 30)),
-                AttemptRecord(eventId: "evt_log", endpointId: "ep_ok", attempt: 2, at: now.adding(seconds: 30), outcome: .delivered,
+                AttemptRecord(eventId: "evt_log", endpointId: "acct_log/ep_ok", attempt: 2, at: now.adding(seconds: 30), outcome: .delivered,
                               statusCode: 200, latencyMs: 12, url: "https://ok.example/"),
-                AttemptRecord(eventId: "evt_log", endpointId: "ep_gone", attempt: 1, at: now, outcome: .dead, statusCode: 410,
+                AttemptRecord(eventId: "evt_log", endpointId: "acct_log/ep_gone", attempt: 1, at: now, outcome: .dead, statusCode: 410,
                               latencyMs: 9, error: "gone", url: "https://gone.example/"),
             ]
             try await publish(records, via: amqp)

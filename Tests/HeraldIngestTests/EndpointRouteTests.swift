@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import HeraldCore
+import HeraldStore
 import Testing
 
 @Suite("/v1/endpoints")
@@ -57,7 +58,7 @@ struct EndpointRouteTests {
             #expect(rotated["secret"]?.stringValue?.hasPrefix("whsec_") == true)
             #expect(rotated["secret"] != created["secret"])
             #expect(rotated["activeSecrets"] == 2, "old and new both valid during the grace period")
-            let stored = try #require(try await h.service.store.endpoint(id: "ep_main"))
+            let stored = try #require(try await h.service.store.endpoint(id: EndpointKey.key(account: "acct_ep", id: "ep_main")))
             #expect(stored.secrets.map(\.value).contains(try #require(rotated["secret"]?.stringValue)))
 
             let disabled = try await h.call("POST", "/v1/endpoints/ep_main/disable", key: key, json: #"{"reason":"maintenance"}"#)
@@ -72,10 +73,10 @@ struct EndpointRouteTests {
             let jobs = try await IngestHarness.drain(amqp, queue: HeraldNames.deliverQueue)
             #expect(jobs.count == 1)
             let job = try DeliveryJob.wireDecoded(Array(try #require(jobs.first).body))
-            #expect(job.endpointId == "ep_main")
+            #expect(job.endpointId == "acct_ep/ep_main", "jobs carry the store key <account>/<id>")
             #expect(job.url == "https://hooks.example.com/v2")
             #expect(job.headers.contains { $0.name == "webhook-signature" })
-            #expect(jobs.first?.properties.messageId == "\(job.event.id):ep_main")
+            #expect(jobs.first?.properties.messageId == "\(job.event.id):acct_ep/ep_main")
             #expect(jobs.first?.properties.headers["herald-attempt"]?.intValue == 1)
 
             #expect(try await h.call("DELETE", "/v1/endpoints/ep_main", key: key).status == 204)
@@ -131,7 +132,7 @@ struct EndpointRouteTests {
                                           json: #"{"id":"ep_tk","url":"https://x.example/","profile":"teekrr","secret":"plain-secret"}"#)
             #expect(teekrr.status == 201, "\(teekrr)")
             #expect(teekrr["secret"] == nil)
-            let stored = try await h.service.store.endpoint(id: "ep_tk")
+            let stored = try await h.service.store.endpoint(id: EndpointKey.key(account: "acct_epbad", id: "ep_tk"))
             #expect(stored?.secrets.first?.value.count == 64)
             #expect(stored?.secrets.first?.value != "plain-secret")
         }

@@ -83,6 +83,8 @@ struct EventRouteTests {
                 (#"{"type":"a.b","callbackUrl":"ftp://x.example/"}"#, 422, "callbackUrl"),
                 (#"{"type":"a.b","callbackUrl":"https://user:pw@x.example/"}"#, 422, "callbackUrl"),
                 (#"{"type":"a.b","id":"has space"}"#, 422, "id"),
+                (#"{"type":"attempt.exhausted"}"#, 422, "type"),
+                (#"[{"type":"a.b"},{"type":"endpoint.disabled"}]"#, 422, "events[1].type"),
                 (#"{"type":"a.b","account":"someone_else"}"#, 403, "Authorization"),
                 (#"{"type":"a.b""#, 400, "body"),
                 (#""just a string""#, 422, "body"),
@@ -135,7 +137,11 @@ struct EventRouteTests {
             let fetched = try await h.call("GET", "/v1/events/evt_status_1", key: key)
             #expect(fetched.status == 200, "\(fetched)")
             #expect(fetched["type"] == "message.delivered")
-            #expect(fetched["deliveries"] == .array([]))
+            // It goes to its callbackUrl alone: one pending delivery under the callback's pseudo endpoint id.
+            let deliveries = fetched["deliveries"]?.arrayValue ?? []
+            #expect(deliveries.count == 1 && deliveries.first?["endpointId"] == "callback:acct_status"
+                    && deliveries.first?["state"] == "pending" && deliveries.first?["url"] == "https://cb.example/hook",
+                    "expected one pending callback delivery, got \(fetched)")
         }
     }
 }

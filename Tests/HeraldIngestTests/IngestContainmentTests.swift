@@ -38,7 +38,7 @@ struct IngestContainmentTests {
             // Without herald.sign, a mandatory publish to herald.events is unroutable: the
             // announcement cannot be published until the queue is back.
             try await amqp.delete(queue: HeraldNames.signQueue)
-            let record = AttemptRecord(eventId: "evt_o", endpointId: "ep_gone", attempt: 1, at: .now(), outcome: .dead,
+            let record = AttemptRecord(eventId: "evt_o", endpointId: EndpointKey.key(account: "acct_outbox", id: "ep_gone"), attempt: 1, at: .now(), outcome: .dead,
                                        statusCode: 410, latencyMs: 5, error: "gone", url: "https://gone.example/")
             try await amqp.publish(AMQPPublication(
                 exchange: HeraldNames.attemptsExchange, routingKey: HeraldNames.attemptsRoutingKey,

@@ -19,7 +19,8 @@ final class IngestHarness: Sendable {
     let task: Task<Void, Error>
 
     /// - Parameter amqpURL: a broker URL to use instead of a fresh vhost (e.g. a closed port).
-    static func start(amqpURL: String? = nil, maxBodyBytes: Int = 262_144) async throws -> IngestHarness {
+    static func start(amqpURL: String? = nil, maxBodyBytes: Int = 262_144,
+                      readTimeout: Duration = .seconds(10)) async throws -> IngestHarness {
         var vhost: String?
         let url: String
         if let amqpURL {
@@ -33,7 +34,7 @@ final class IngestHarness: Sendable {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let config = IngestConfiguration(
             amqpURL: url, databasePath: dir.appendingPathComponent("herald.sqlite").path, host: "127.0.0.1", port: 0,
-            adminKey: adminKey, maxBodyBytes: maxBodyBytes, publishTimeout: .seconds(3))
+            adminKey: adminKey, maxBodyBytes: maxBodyBytes, publishTimeout: .seconds(3), readTimeout: readTimeout)
         var logger = Logger(label: "test.ingest")
         logger.logLevel = .critical  // cancelling the service at the end logs expected shutdown errors
         let service = try IngestService(configuration: config, logger: logger)
@@ -126,9 +127,9 @@ final class IngestHarness: Sendable {
 }
 
 /// Runs `body` with a started harness and always stops it.
-func withIngest(amqpURL: String? = nil, maxBodyBytes: Int = 262_144,
+func withIngest(amqpURL: String? = nil, maxBodyBytes: Int = 262_144, readTimeout: Duration = .seconds(10),
                 _ body: (IngestHarness) async throws -> Void) async throws {
-    let harness = try await IngestHarness.start(amqpURL: amqpURL, maxBodyBytes: maxBodyBytes)
+    let harness = try await IngestHarness.start(amqpURL: amqpURL, maxBodyBytes: maxBodyBytes, readTimeout: readTimeout)
     do {
         try await body(harness)
     } catch {

@@ -40,3 +40,36 @@ struct TenancyTests {
         }
     }
 }
+
+@Suite("Endpoint ids are per account")
+struct EndpointIdScopeTests {
+    @Test("two accounts may use the same endpoint id; each sees, changes and deletes only its own")
+    func sameIdInTwoAccounts() async throws {
+        try await withIngest { h in
+            let (_, keyA) = try await h.account("scope_a")
+            let (_, keyB) = try await h.account("scope_b")
+            let a = try await h.call("POST", "/v1/endpoints", key: keyA, json: #"{"id":"ep_same","url":"https://a.example/"}"#)
+            #expect(a.status == 201, "\(a)")
+            let b = try await h.call("POST", "/v1/endpoints", key: keyB, json: #"{"id":"ep_same","url":"https://b.example/"}"#)
+            #expect(b.status == 201, "expected B to create its own 'ep_same', got \(b)")
+            #expect(try await h.call("GET", "/v1/endpoints/ep_same", key: keyA)["url"] == "https://a.example/")
+            #expect(try await h.call("GET", "/v1/endpoints/ep_same", key: keyB)["url"] == "https://b.example/")
+            let patched = try await h.call("PATCH", "/v1/endpoints/ep_same", key: keyB, json: #"{"description":"B's"}"#)
+            #expect(patched.status == 200, "\(patched)")
+            #expect(try await h.call("GET", "/v1/endpoints/ep_same", key: keyA)["description"] == .null)
+            #expect(try await h.call("DELETE", "/v1/endpoints/ep_same", key: keyA).status == 204)
+            #expect(try await h.call("GET", "/v1/endpoints/ep_same", key: keyA).status == 404)
+            #expect(try await h.call("GET", "/v1/endpoints/ep_same", key: keyB)["url"] == "https://b.example/")
+            // The admin names the account to reach an endpoint.
+            let admin = try await h.call("GET", "/v1/endpoints/ep_same?account=scope_b", key: IngestHarness.adminKey)
+            #expect(admin["url"] == "https://b.example/", "\(admin)")
+            let ambiguous = try await h.call("GET", "/v1/endpoints/ep_other", key: IngestHarness.adminKey)
+            #expect(ambiguous.status == 404, "\(ambiguous)")
+            _ = try await h.call("POST", "/v1/endpoints", key: keyA, json: #"{"id":"ep_same","url":"https://a2.example/"}"#)
+            let several = try await h.call("GET", "/v1/endpoints/ep_same", key: IngestHarness.adminKey)
+            #expect(several.status == 422 && several["field"] == "account", "expected the admin asked to name the account, got \(several)")
+            #expect(try await h.service.store.endpoint(account: "scope_b", id: "scope_b/ep_same")?.url == "https://b.example/")
+            #expect(try await h.service.store.endpointRecord(account: "scope_a", id: "ep_same")?.endpoint.url == "https://a2.example/")
+        }
+    }
+}

@@ -62,7 +62,7 @@ struct QueueMessagesTests {
         let job = job(endpointId: "callback:" + longEvent.account)
         let record = AttemptRecord(eventId: longEvent.id, endpointId: job.endpointId, attempt: 2, at: .now(), outcome: .dead,
                                    latencyMs: 1, url: job.url, account: longEvent.account, eventType: longEvent.type)
-        let letter = DeadLetter.about(job, reason: "retries-exhausted", error: "HTTP 500", attempts: 2, lastStatus: 500)
+        let letter = DeadLetterCause.about(job, reason: "retries-exhausted", error: "HTTP 500", attempts: 2, lastStatus: 500)
         let all = [
             QueueMessages.event(longEvent, from: .ingest),
             QueueMessages.job(job, to: .deliver, from: .signer),
@@ -98,7 +98,7 @@ struct QueueMessagesTests {
     func deadInput() {
         let original = AMQPProperties(headers: ["x-trace": "t1"], persistent: false, messageId: "platform-7")
         let p = QueueMessages.dead(input: Data([0xFF, 0x00]), properties: original,
-                                   DeadLetter(reason: "invalid-event", error: "not JSON"), from: .signer,
+                                   DeadLetterCause(reason: "invalid-event", error: "not JSON"), from: .signer,
                                    now: Timestamp(millisecondsSinceEpoch: 1_000))
         #expect(p.exchange == HeraldNames.deadExchange)
         #expect(p.body == Data([0xFF, 0x00]))

@@ -30,9 +30,9 @@ struct ContainmentTests {
             // 25 to ep_watch_fail (not the one about itself), none to a catch-all; those 25 fail
             // and announce nothing more. 77 attempts in all, and it stays there.
             let expected = 26 + 26 + 25
-            _ = await eventually(timeout: .seconds(30)) { (try? await h.attempts(endpoints: all).count) ?? 0 >= expected }
+            _ = await eventually(timeout: .seconds(30)) { (try? await h.attempts(account: "acct_ops", endpoints: all).count) ?? 0 >= expected }
             try await Task.sleep(for: .seconds(4))
-            let attempts = try await h.attempts(endpoints: all)
+            let attempts = try await h.attempts(account: "acct_ops", endpoints: all)
             #expect(attempts.count == expected, "attempts recorded: expected \(expected), got \(attempts.count)")
             let toCatchAll = attempts.filter { $0.endpointId.hasPrefix("ep_fail_") && $0.eventId != "evt_one" }
             #expect(toCatchAll.isEmpty, "operational events delivered to catch-all endpoints: \(toCatchAll.count)")
@@ -73,13 +73,17 @@ struct ContainmentTests {
                 bystanderIds.append("evt_by_\(n)")
             }
 
+            func attempts() async throws -> [AttemptRecord] {
+                try await h.attempts(account: longAccount, endpoints: [longOK, longFail])
+                    + h.attempts(account: "acct_bystander", endpoints: ["ep_bystander"])
+            }
             let settled = await eventually(timeout: .seconds(30)) {
-                let a = (try? await h.attempts(endpoints: [longOK, longFail, "ep_bystander"])) ?? []
+                let a = (try? await attempts()) ?? []
                 return a.contains { $0.endpointId == longOK && $0.outcome == .delivered }
                     && a.contains { $0.endpointId == longFail && $0.outcome == .dead }
                     && Set(a.filter { $0.endpointId == "ep_bystander" && $0.outcome == .delivered }.map(\.eventId)).count == 20
             }
-            let attempts = try await h.attempts(endpoints: [longOK, longFail, "ep_bystander"])
+            let attempts = try await attempts()
             #expect(settled, "attempts: \(attempts.map { "\($0.endpointId.prefix(12))/\($0.eventId.prefix(12)): \($0.outcome)" })")
             let bystanderDelivered = Set(attempts.filter { $0.endpointId == "ep_bystander" && $0.outcome == .delivered }.map(\.eventId))
             #expect(bystanderDelivered == Set(bystanderIds), "bystander deliveries: \(bystanderDelivered.count) of 20")
@@ -91,7 +95,7 @@ struct ContainmentTests {
             #expect(letters.count == 1, "dead letters: expected 1, got \(letters.count)")
             let headers = letters.first?.properties.headers ?? [:]
             #expect(headers[DeadLetterHeaders.eventId]?.stringValue == longEvent)
-            #expect(headers[DeadLetterHeaders.endpointId]?.stringValue == longFail)
+            #expect(headers[DeadLetterHeaders.endpointId]?.stringValue == EndpointKey.key(account: longAccount, id: longFail))
             #expect(headers[DeadLetterHeaders.account]?.stringValue == longAccount)
             #expect((letters.first?.properties.messageId?.utf8.count ?? 0) <= 255)
         } catch {

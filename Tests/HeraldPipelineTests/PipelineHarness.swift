@@ -57,7 +57,7 @@ final class PipelineHarness: Sendable {
         let worker = DeliveryWorker(configuration: WorkerConfiguration(
             amqpURL: url, opsPort: 0, concurrency: 64, perEndpoint: 16,
             breaker: .init(failureThreshold: 1_000, coolDown: .seconds(1)), shutdownGrace: .seconds(2),
-            destinationGuard: try DestinationGuard(environment: ["HERALD_ALLOW_PRIVATE": "127.0.0.1/32"])))
+            destinationGuard: try DestinationGuard(environment: ["HERALD_ALLOW_PRIVATE": "127.0.0.1/32"])), logger: quiet)
         let workerTask = Task { try await worker.run() }
 
         guard await eventually(timeout: .seconds(30), { signer.isReady }) else {
@@ -138,15 +138,21 @@ final class PipelineHarness: Sendable {
 
     // MARK: what happened
 
-    /// Every attempt recorded for these endpoints (the delivery log, read from the store).
-    func attempts(endpoints: [String]) async throws -> [AttemptRecord] {
+    /// Every attempt recorded for these endpoints of `account` (the delivery log, read from the
+    /// store), with the endpoint ids as the account chose them.
+    func attempts(account: String, endpoints: [String]) async throws -> [AttemptRecord] {
         let store = try SQLiteStore(path: databasePath, readOnly: true)
         var out: [AttemptRecord] = []
         for endpoint in endpoints {
             var before: Int64?
             while true {
-                let page = try await store.attempts(endpointId: endpoint, before: before, limit: 500)
-                out += page.map(\.record)
+                let page = try await store.attempts(endpointId: EndpointKey.key(account: account, id: endpoint), before: before,
+                                                    limit: 500)
+                out += page.map { stored in
+                    var record = stored.record
+                    record.endpointId = EndpointKey.id(ofKey: record.endpointId)
+                    return record
+                }
                 guard page.count == 500, let last = page.last else { break }
                 before = last.cursor
             }

@@ -63,10 +63,10 @@ final class SignerHarness: Sendable {
 
     /// Starts a signer (another one each call, like processes side by side) and waits until it consumes.
     @discardableResult
-    func startSigner(prefetch: Int = 64) async throws -> (SignerService, Task<Void, any Error>) {
+    func startSigner(prefetch: Int = 64, cacheTTL: Duration = .seconds(30)) async throws -> (SignerService, Task<Void, any Error>) {
         let signer = SignerService(
             configuration: SignerConfiguration(amqpURL: url, prefetch: prefetch, failureBackoff: .milliseconds(100),
-                                               connectionName: "signer-under-test"),
+                                               endpointCacheTTL: cacheTTL, connectionName: "signer-under-test"),
             directory: directory)
         let task = Task { try await signer.run() }
         signers.withLock { $0.append((signer, task)) }

@@ -39,6 +39,26 @@ struct SignerResignTests {
         }
     }
 
+    @Test("without a change notice, a changed endpoint is picked up once the cache's time to live has passed")
+    func cacheExpiresWithoutNotice() async throws {
+        let h = try await SignerHarness.make()
+        defer { Task { await h.finish() } }
+        try await h.account("acct_ttl")
+        var endpoint = try await h.endpoint("ep_ttl", account: "acct_ttl")
+        try await h.startSigner(cacheTTL: .seconds(1))
+        try await h.publish(Event.status(account: "acct_ttl"))
+        let first = try #require(try await h.jobs(1).first)
+        #expect(first.url == endpoint.url)
+
+        // The notice is lost (no control message at all): only the time to live can help.
+        endpoint.url = "https://moved.example/ttl"
+        try await h.store.updateEndpoint(EndpointRecord(endpoint: endpoint, createdAt: .now(), updatedAt: .now()))
+        try await Task.sleep(for: .milliseconds(1_500))
+        try await h.publish(Event.status(account: "acct_ttl"))
+        let second = try #require(try await h.jobs(1).first)
+        #expect(second.url == "https://moved.example/ttl", "a stale cached URL was used: \(second.url)")
+    }
+
     @Test("after the change notice, a retry picks up the rotated secret and new URL from the store")
     func currentSecretAndURL() async throws {
         let h = try await SignerHarness.make()

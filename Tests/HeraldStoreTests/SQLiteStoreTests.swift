@@ -52,6 +52,39 @@ struct SQLiteStoreAccountTests {
 
 @Suite("SQLite store: endpoints")
 struct SQLiteStoreEndpointTests {
+    @Test("endpoint ids are per account: the same id in two accounts is two endpoints, each reached only through its account")
+    func perAccountIds() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        var a = sampleEndpoint(EndpointKey.key(account: "acct_a", id: "ep_same"), account: "acct_a")
+        a.endpoint.url = "https://a.example/"
+        var b = sampleEndpoint(EndpointKey.key(account: "acct_b", id: "ep_same"), account: "acct_b")
+        b.endpoint.url = "https://b.example/"
+        try await store.createEndpoint(a)
+        try await store.createEndpoint(b)
+        await #expect(throws: StoreError.self, "the same id twice in one account is a conflict") { try await store.createEndpoint(b) }
+        // An endpoint from before per-account ids keeps its bare id, and still blocks its own id.
+        try await store.createEndpoint(sampleEndpoint("ep_old", account: "acct_a"))
+        await #expect(throws: StoreError.self) {
+            try await store.createEndpoint(sampleEndpoint(EndpointKey.key(account: "acct_a", id: "ep_old"), account: "acct_a"))
+        }
+        try await store.createEndpoint(sampleEndpoint(EndpointKey.key(account: "acct_b", id: "ep_old"), account: "acct_b"))
+
+        #expect(try await store.endpointRecord(account: "acct_a", id: "ep_same")?.endpoint.url == "https://a.example/")
+        #expect(try await store.endpointRecord(account: "acct_b", id: "ep_same")?.endpoint.url == "https://b.example/")
+        #expect(try await store.endpointRecord(account: "acct_c", id: "ep_same") == nil)
+        #expect(try await store.endpointRecord(account: "acct_a", id: "ep_old")?.id == "ep_old")
+        #expect(try await store.endpoint(account: "acct_b", id: a.endpoint.id) == nil, "a key of another account")
+        #expect(try await store.endpoint(account: "acct_a", id: a.endpoint.id)?.url == "https://a.example/")
+        #expect(try await store.endpointRecords(id: "ep_same", limit: 5).map(\.endpoint.account) == ["acct_a", "acct_b"])
+        #expect(try await store.endpointRecords(account: "acct_a", after: nil, limit: 10).map(\.id) == ["ep_old", "ep_same"])
+        #expect(try await store.endpointRecords(account: "acct_a", after: "ep_old", limit: 10).map(\.id) == ["ep_same"])
+
+        #expect(try await store.deleteEndpoint(account: "acct_a", id: "ep_same"))
+        #expect(try await store.endpointRecord(account: "acct_b", id: "ep_same") != nil)
+        #expect(try await store.deleteEndpoint(account: "acct_b", id: "ep_old"))
+        #expect(try await store.endpointRecord(account: "acct_a", id: "ep_old") != nil)
+    }
+
     @Test("create, read, update, disable, rotate and delete round-trip through the directory")
     func lifecycle() async throws {
         let store = try SQLiteStore(path: temporaryDatabase())
@@ -59,7 +92,7 @@ struct SQLiteStoreEndpointTests {
         try await store.createEndpoint(record)
         await #expect(throws: StoreError.self) { try await store.createEndpoint(record) }
         #expect(try await store.endpoint(id: "ep_1") == record.endpoint)
-        #expect(try await store.endpointRecord(id: "ep_1") == record)
+        #expect(try await store.endpointRecord(account: "acct_1", id: "ep_1") == record)
 
         record.endpoint.url = "https://example.com/v2"
         record.endpoint.state = .disabled(reason: "admin", at: t0)
@@ -73,8 +106,8 @@ struct SQLiteStoreEndpointTests {
         #expect(got?.activeSecrets(at: t0.adding(seconds: 120)).count == 2)
         #expect(got?.activeSecrets(at: t0.adding(seconds: 3700)).count == 1)
 
-        #expect(try await store.deleteEndpoint(id: "ep_1"))
-        #expect(try await store.deleteEndpoint(id: "ep_1") == false)
+        #expect(try await store.deleteEndpoint(account: "acct_1", id: "ep_1"))
+        #expect(try await store.deleteEndpoint(account: "acct_1", id: "ep_1") == false)
         #expect(try await store.endpoint(id: "ep_1") == nil)
         var missing = record
         missing.endpoint.id = "ep_none"
@@ -212,7 +245,7 @@ struct SQLiteStoreAttemptTests {
         let older = try await store.attempts(endpointId: "ep_1", before: newestFirst[0].cursor, limit: 10)
         #expect(older.map(\.record) == [a1])
         #expect(try await store.latestAttempts(eventId: "evt_1", account: "A").map(\.record) == [a2])
-        let health = try await store.endpointRecord(id: "ep_1")?.health
+        let health = try await store.endpointRecord(account: "A", id: "ep_1")?.health
         #expect(health?.consecutiveFailures == 0)
         #expect(health?.failingSince == nil)
         #expect(health?.lastStatusCode == 200)
@@ -241,7 +274,7 @@ struct SQLiteStoreAttemptTests {
         let later = t0.adding(seconds: Double(span - 10))
         outcome = try await store.recordAttempts([attempt(2, .retrying, status: 500, at: later)], now: later, disableAfterSeconds: span, announce: { _ in [] })
         #expect(outcome.disabled.isEmpty)
-        #expect(try await store.endpointRecord(id: "ep_1")?.health.consecutiveFailures == 2)
+        #expect(try await store.endpointRecord(account: "A", id: "ep_1")?.health.consecutiveFailures == 2)
         let past = t0.adding(seconds: Double(span + 1))
         outcome = try await store.recordAttempts([attempt(3, .retrying, status: 500, at: past)], now: past, disableAfterSeconds: span, announce: { _ in [] })
         #expect(outcome.disabled.map(\.id) == ["ep_1"])

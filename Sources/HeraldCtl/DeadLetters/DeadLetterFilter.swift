@@ -22,7 +22,10 @@ public struct DeadLetterFilter: Sendable {
 
     public func matches(_ letter: DeadLetter, now: Timestamp) -> Bool {
         if !ids.isEmpty, !ids.contains(letter.id) { return false }
-        if let endpointId, letter.endpointId != endpointId { return false }
+        // Letters carry the store's endpoint key (`<account>/<id>`); the id the account chose matches too.
+        if let endpointId, letter.endpointId != endpointId, letter.endpointId.map(EndpointKey.id(ofKey:)) != endpointId {
+            return false
+        }
         if let account, letter.account != account { return false }
         if let eventType, !Self.glob(eventType, letter.eventType ?? "") { return false }
         if let reason, letter.reason != reason { return false }
