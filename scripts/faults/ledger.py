@@ -1,0 +1,105 @@
+"""The ledger: every accepted (endpoint, event) pair must end delivered (a verified receipt at the
+receiver) or dead (a letter in herald.dead). lost = expected - delivered - dead."""
+import datetime
+import json
+import os
+import tempfile
+from collections import Counter
+
+
+def parse_time(value):
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, (int, float)):
+        return value / 1000.0 if value > 1e11 else float(value)
+    try:
+        return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def read_dead_letters(herald, work_dir):
+    """Every letter in herald.dead, read without removing any (`heraldctl dlq export --keep`).
+
+    Returns (letters, error): letters as dicts {event, endpoint, reason, dead_at}."""
+    fd, path = tempfile.mkstemp(prefix="dlq-", suffix=".jsonl", dir=work_dir)
+    os.close(fd)
+    os.unlink(path)  # heraldctl creates it
+    try:
+        done = herald.ctl("dlq", "export", path, "--keep", timeout=120)
+        if done.returncode != 0:
+            return [], f"heraldctl dlq export failed: {done.stderr.strip()[-200:]}"
+        letters = []
+        with open(path, errors="replace") as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                headers = record.get("headers") or {}
+                body = record.get("body") if isinstance(record.get("body"), dict) else {}
+                event = headers.get("herald-event-id") or (body.get("event") or {}).get("id") or body.get("id")
+                endpoint = headers.get("herald-endpoint-id") or body.get("endpointId")
+                if (not event or not endpoint) and ":" in str((record.get("properties") or {}).get("messageId", "")):
+                    event, _, endpoint = record["properties"]["messageId"].rpartition(":")
+                letters.append({"event": event, "endpoint": endpoint, "reason": headers.get("herald-reason"),
+                                "dead_at": parse_time(headers.get("herald-dead-at"))})
+        return letters, None
+    except Exception as error:  # a broker fault may make the read fail: say so, try again later
+        return [], f"reading herald.dead: {error}"
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+class Reconciliation:
+    def __init__(self, expected, receivers, letters, fault_end=None):
+        """`expected`: {(endpoint id, event id): accepted wall time}; `receivers`: the verifying ones."""
+        self.expected = expected
+        first_ok = {}
+        receipts = Counter()
+        self.bad_signatures = 0
+        self.operational = Counter()
+        self.self_operational = []  # operational events delivered to the endpoint they are about
+        self.foreign = 0
+        for rx in receivers:
+            for _mono, wall, event_id, verified, outcome, event_type, about in rx.snapshot():
+                if outcome == "bad-signature":
+                    self.bad_signatures += 1
+                if event_type and not event_type.startswith("message."):
+                    self.operational[event_type] += 1
+                    if about and about == rx.endpoint_id:
+                        self.self_operational.append((rx.endpoint_id, event_id, event_type))
+                if not verified:
+                    continue
+                key = (rx.endpoint_id, event_id)
+                receipts[key] += 1
+                first_ok.setdefault(key, wall)
+                if key not in expected:
+                    self.foreign += 1
+        dead_at = {}
+        self.dead_reasons = Counter()
+        self.foreign_dead = Counter()
+        for letter in letters:
+            key = (letter["endpoint"], letter["event"])
+            if key in expected:
+                dead_at.setdefault(key, letter["dead_at"] or 0.0)
+                self.dead_reasons[letter["reason"]] += 1
+            else:
+                self.foreign_dead[letter["reason"]] += 1
+        self.delivered = {k for k in expected if k in first_ok}
+        self.dead = {k for k in expected if k in dead_at and k not in self.delivered}
+        self.lost = set(expected) - self.delivered - self.dead
+        self.duplicates = sum(n - 1 for k, n in receipts.items() if n > 1 and k in expected)
+        self.completion = {k: first_ok.get(k, dead_at.get(k)) for k in self.delivered | self.dead}
+        self.recovery = None
+        if fault_end is not None and not self.lost:
+            before = [self.completion[k] for k, t in expected.items() if t <= fault_end and self.completion.get(k)]
+            self.recovery = max(0.0, max(before) - fault_end) if before else 0.0
+
+    def for_endpoints(self, endpoint_ids):
+        keys = {k for k in self.expected if k[0] in endpoint_ids}
+        return {"expected": len(keys), "delivered": len(keys & self.delivered), "dead": len(keys & self.dead),
+                "lost": len(keys & self.lost)}
