@@ -55,8 +55,10 @@ def read_dead_letters(herald, work_dir):
 
 
 class Reconciliation:
-    def __init__(self, expected, receivers, letters, fault_end=None):
-        """`expected`: {(endpoint id, event id): accepted wall time}; `receivers`: the verifying ones."""
+    def __init__(self, expected, receivers, letters, fault_end=None, first_try=None):
+        """`expected`: {(endpoint id, event id): accepted wall time}; `receivers`: the verifying ones;
+        `first_try`: {event id: wall time of the first request} (an event refused with 503 during the
+        fault was tried before its end, and is part of the backlog that must drain)."""
         self.expected = expected
         first_ok = {}
         receipts = Counter()
@@ -96,7 +98,9 @@ class Reconciliation:
         self.completion = {k: first_ok.get(k, dead_at.get(k)) for k in self.delivered | self.dead}
         self.recovery = None
         if fault_end is not None and not self.lost:
-            before = [self.completion[k] for k, t in expected.items() if t <= fault_end and self.completion.get(k)]
+            first_try = first_try or {}
+            before = [self.completion[k] for k, t in expected.items()
+                      if min(t, first_try.get(k[1], t)) <= fault_end and self.completion.get(k)]
             self.recovery = max(0.0, max(before) - fault_end) if before else 0.0
 
     def for_endpoints(self, endpoint_ids):

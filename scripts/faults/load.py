@@ -24,7 +24,7 @@ class Load:
         self.threads = threads
         self.retry_503_cap = retry_503_cap
         self.accepted = {}  # event id -> (stream, wall time accepted)
-        self.attempted = set()
+        self.first_try = {}  # event id -> wall time of its first request
         self.counts = Counter()
         self.rejections = []  # (event id, status, detail)
         self.gave_up = []
@@ -96,7 +96,7 @@ class Load:
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
         deadline = time.monotonic() + self.give_up_after
         with self.lock:
-            self.attempted.add(event["id"])
+            self.first_try.setdefault(event["id"], time.time())
         while not self.stop_flag:
             if time.monotonic() > deadline:
                 with self.lock:

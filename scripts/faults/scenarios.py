@@ -468,7 +468,7 @@ def run_scenario(suite, sc, form, node):
             time.sleep(1.0 if not rec.lost else 0.5)
         drained_at = time.time()
         letters, dlq_error = read_dead_letters(herald, work)
-        rec = Reconciliation(expected, verifying, letters, fault_end=fault_end)
+        rec = Reconciliation(expected, verifying, letters, fault_end=fault_end, first_try=load.first_try)
         if not drained:
             try:
                 depths = {q: n for q, n in node.queue_depths(vhost).items() if q.startswith(WORK_QUEUES_PREFIX)}
