@@ -54,6 +54,13 @@ def read_dead_letters(herald, work_dir):
             os.unlink(path)
 
 
+def names(event_types, event_type):
+    """Whether an endpoint's filter names an operational event type: the type itself, or a glob on
+    its own family (`attempt.*`); an empty filter, `*` or `message.*` does not."""
+    family = event_type.split(".")[0] + "."
+    return any(t == event_type or (t.startswith(family) and "*" in t) for t in (event_types or []))
+
+
 class Reconciliation:
     def __init__(self, expected, receivers, letters, fault_end=None, first_try=None):
         """`expected`: {(endpoint id, event id): accepted wall time}; `receivers`: the verifying ones;
@@ -65,6 +72,7 @@ class Reconciliation:
         self.bad_signatures = 0
         self.operational = Counter()
         self.self_operational = []  # operational events delivered to the endpoint they are about
+        self.unnamed_operational = []  # operational events delivered to an endpoint that does not name them
         self.foreign = 0
         for rx in receivers:
             for _mono, wall, event_id, verified, outcome, event_type, about in rx.snapshot():
@@ -74,6 +82,8 @@ class Reconciliation:
                     self.operational[event_type] += 1
                     if about and about == rx.endpoint_id:
                         self.self_operational.append((rx.endpoint_id, event_id, event_type))
+                    if not names(rx.event_types, event_type):
+                        self.unnamed_operational.append((rx.endpoint_id, event_id, event_type))
                 if not verified:
                     continue
                 key = (rx.endpoint_id, event_id)
@@ -90,7 +100,7 @@ class Reconciliation:
                 dead_at.setdefault(key, letter["dead_at"] or 0.0)
                 self.dead_reasons[letter["reason"]] += 1
             else:
-                self.foreign_dead[letter["reason"]] += 1
+                self.foreign_dead[letter["reason"] or "(no herald-reason)"] += 1
         self.delivered = {k for k in expected if k in first_ok}
         self.dead = {k for k in expected if k in dead_at and k not in self.delivered}
         self.lost = set(expected) - self.delivered - self.dead

@@ -64,6 +64,9 @@ class _Server(http.server.ThreadingHTTPServer):
         self.lock = threading.Lock()
         super().__init__(address, handler)
 
+    def handle_error(self, request, client_address):
+        pass  # a sender that gave up (timeout) or was killed: nothing to report
+
     def process_request(self, request, client_address):
         with self.lock:
             self.connections.add(request)
@@ -156,6 +159,7 @@ class Receiver:
         self.label = label
         self.secret = None
         self.endpoint_id = None
+        self.event_types = None  # the endpoint's filter (None or [] = every type)
         self.hang_seconds = hang_seconds
         self.flap_period = flap_period
         self.mode = "ok"

@@ -37,7 +37,7 @@ class Form:
 
 
 SHORT = Form("short", target_events=200, target_rate=40, bystander_events=50, bystander_rate=10,
-             drain_timeout=60, kills=1, long_id_events=20)
+             drain_timeout=40, kills=1, long_id_events=20)
 LONG = Form("long", target_events=2000, target_rate=50, bystander_events=500, bystander_rate=12.5,
             drain_timeout=180, kills=3, long_id_events=100)
 
@@ -72,6 +72,7 @@ class Context:
         self.load_started = None
         self.stop = threading.Event()
         self.extra_events = 0
+        self.routes = {}  # load stream -> [(endpoint id, wants(event type))]
 
     def sleep_until(self, offset):
         delay = self.load_started + offset - time.time()
@@ -124,14 +125,14 @@ def memory_alarm(ctx):
         ctx.window(start, time.time())
 
 
-def receiver_mode(mode, seconds):
+def receiver_mode(mode, seconds, long_seconds=None):
     def fault(ctx):
         rx = ctx.receivers["target"]
         ctx.sleep_until(1.5)
         start = time.time()
         try:
             rx.set_mode(mode)
-            ctx.stop.wait(seconds)
+            ctx.stop.wait(long_seconds if long_seconds and ctx.form.name == "long" else seconds)
         finally:
             rx.set_mode("ok")
         ctx.window(start, time.time())
@@ -168,7 +169,7 @@ def setup_long_ids(ctx):
         ep = herald.create_endpoint(account["apiKey"], rx.url, endpoint_id=long_id(f"ep_{label}_"),
                                     policy={"timeoutMs": 2000, "delaysSeconds": [1, 1], "maxAttempts": 3},
                                     event_types=["message.*"])
-        rx.secret, rx.endpoint_id = ep["secret"], ep["id"]
+        rx.secret, rx.endpoint_id, rx.event_types = ep["secret"], ep["id"], ["message.*"]
         ctx.endpoints[label] = ep["id"]
         rx.set_mode(mode)
 
@@ -333,6 +334,23 @@ def poison_queues(ctx):
     ctx.check(published > 0, f"poison published: {published}")
 
 
+def setup_exhaust(ctx):
+    """A second endpoint on the target account that answers 500 to everything, takes only
+    `message.expired` (a few events) and names `attempt.exhausted`: its jobs are dead-lettered after
+    one attempt (too few to open its circuit), each dead letter announces an `attempt.exhausted`
+    for the account, and none of those may come back to this endpoint (it is what they are about)."""
+    rx = Receiver("exhaust")
+    ctx.receivers["exhaust"] = rx
+    types = ["message.expired", "attempt.exhausted"]
+    ep = ctx.herald.create_endpoint(ctx.accounts["target"]["apiKey"], rx.url, event_types=types,
+                                    policy={"timeoutMs": 2000, "delaysSeconds": [], "maxAttempts": 1},
+                                    description="exhausts at once")
+    rx.secret, rx.endpoint_id, rx.event_types = ep["secret"], ep["id"], types
+    ctx.endpoints["exhaust"] = ep["id"]
+    ctx.routes["target"].append((ep["id"], lambda t: t == "message.expired"))
+    rx.set_mode("500")
+
+
 def setup_sink(ctx):
     ctx.receivers["sink"] = Receiver("sink")  # no secret: every verification fails, answered 401
 
@@ -356,7 +374,9 @@ SCENARIOS = [
              receiver_mode("hang", 6)),
     Scenario("receiver-down", "target receiver not listening for 8 s", receiver_mode("down", 8), short=False),
     Scenario("receiver-flap", "target receiver up/down every 1 s for 10 s", receiver_mode("flap", 10), short=False),
-    Scenario("receiver-500", "target receiver answers 500 for 20 s (dead letters)", receiver_mode("500", 20), short=False),
+    Scenario("receiver-500", "target receiver answers 500 for 5 s (20 s long); a second endpoint of the account "
+             "answers 500 to `message.expired` and subscribes to `attempt.exhausted` (dead letters)",
+             receiver_mode("500", 5, long_seconds=20), setup=setup_exhaust),
     Scenario("cluster-node-kill", "3-node cluster, kill -9 one node's beam (leaders balanced), restart after 5 s",
              cluster_node_kill, broker_fault=True, cluster=True, short=False,
              notes=["services connect to node 1 only (HERALD_AMQP_URL takes one address); failover across nodes is issue 13"]),
@@ -405,20 +425,23 @@ def run_scenario(suite, sc, form, node):
         ep = herald.create_endpoint(target["apiKey"], rx.url, policy=TARGET_POLICY, description="fault target")
         rx.secret, rx.endpoint_id = ep["secret"], ep["id"]
         ctx.accounts["target"], ctx.endpoints["target"] = target, ep["id"]
+        ctx.routes["target"] = [(ep["id"], lambda t: True)]
         bystander = herald.create_account("bystander")
         brx = Receiver("bystander")
         ctx.receivers["bystander"] = brx
         bep = herald.create_endpoint(bystander["apiKey"], brx.url, policy=BYSTANDER_POLICY, event_types=["message.*"],
                                      description="bystander")
-        brx.secret, brx.endpoint_id = bep["secret"], bep["id"]
+        brx.secret, brx.endpoint_id, brx.event_types = bep["secret"], bep["id"], ["message.*"]
         ctx.accounts["bystander"], ctx.endpoints["bystander"] = bystander, bep["id"]
+        ctx.routes["bystander"] = [(bep["id"], lambda t: t.startswith("message."))]
         if sc.setup:
             sc.setup(ctx)
 
         run_id = uuid.uuid4().hex[:6]
         def events(tag, n):
             statuses = ["DELIVERED", "SENT", "FAILED", "UNDELIVERED"]
-            return [{"id": f"evt_{sc.name}_{run_id}_{tag}_{i}", "type": f"message.{statuses[i % 4].lower()}",
+            return [{"id": f"evt_{sc.name}_{run_id}_{tag}_{i}",
+                     "type": "message.expired" if i % 50 == 25 else f"message.{statuses[i % 4].lower()}",
                      "data": {"messageId": f"msg_{i}", "recipient": "9818000000", "status": statuses[i % 4], "n": i}}
                     for i in range(n)]
         load = Load(herald.ingest_port, [("target", target["apiKey"], events("t", form.target_events), form.target_rate),
@@ -439,10 +462,13 @@ def run_scenario(suite, sc, form, node):
         load_ended = time.time()
         fault_end = max((end for _, end in ctx.windows), default=None)
 
-        # Expected pairs: each accepted event at its account's endpoint(s).
+        # Expected pairs: each accepted event at every endpoint of its account that subscribes to its type.
         expected = {}
+        types = {e["id"]: e["type"] for _, _, evs, _ in load.streams for e in evs}
         for event_id, (stream, t) in load.accepted.items():
-            expected[(ctx.endpoints[stream], event_id)] = t
+            for endpoint_id, wants in ctx.routes[stream]:
+                if wants(types[event_id]):
+                    expected[(endpoint_id, event_id)] = t
         expected.update(ctx.extra_expected)
         verifying = [r for label, r in ctx.receivers.items() if label != "sink"]
 
@@ -502,9 +528,13 @@ def run_scenario(suite, sc, form, node):
         if not drained:
             busy = {q: n for q, n in depths.items() if n}
             failures.append(f"work queues not drained after {form.drain_timeout:.0f} s: {busy}")
+        if rec.unnamed_operational:
+            ep_id, ev, ty = rec.unnamed_operational[0]
+            failures.append(f"{len(rec.unnamed_operational)} operational events sent to endpoints that do not "
+                            f"subscribe to them by name (e.g. {ty} {ev[:60]})")
         if rec.self_operational:
             ep_id, ev, ty = rec.self_operational[0]
-            failures.append(f"{len(rec.self_operational)} operational events delivered to the endpoint they are about "
+            failures.append(f"{len(rec.self_operational)} operational events sent to the endpoint they are about "
                             f"(e.g. {ty} {ev[:60]})")
         exits = herald.check_exits()
         if exits:
