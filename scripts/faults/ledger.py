@@ -94,11 +94,20 @@ class Reconciliation:
         dead_at = {}
         self.dead_reasons = Counter()
         self.foreign_dead = Counter()
+        by_event = {}
+        for endpoint_id, event_id in expected:
+            by_event.setdefault(event_id, []).append((endpoint_id, event_id))
+        self.event_letters = 0  # whole events in the DLQ (no endpoint: e.g. herald.sign's delivery limit)
         for letter in letters:
             key = (letter["endpoint"], letter["event"])
             if key in expected:
                 dead_at.setdefault(key, letter["dead_at"] or 0.0)
-                self.dead_reasons[letter["reason"]] += 1
+                self.dead_reasons[letter["reason"] or "(no herald-reason)"] += 1
+            elif letter["endpoint"] is None and letter["event"] in by_event:
+                self.event_letters += 1
+                self.dead_reasons[letter["reason"] or "(no herald-reason)"] += 1
+                for k in by_event[letter["event"]]:
+                    dead_at.setdefault(k, letter["dead_at"] or 0.0)
             else:
                 self.foreign_dead[letter["reason"] or "(no herald-reason)"] += 1
         self.delivered = {k for k in expected if k in first_ok}

@@ -557,6 +557,9 @@ def run_scenario(suite, sc, form, node):
                    f"duplicates {rec.duplicates}, unanswered {load.counts['unanswered']}, 503s {load.counts['503']}, "
                    f"recovery {recovery}")
         extras = []
+        if rec.dead:
+            extras.append(f"dead by reason {dict(rec.dead_reasons)}"
+                          + (f", {rec.event_letters} whole events in the DLQ" if rec.event_letters else ""))
         if rec.foreign or rec.foreign_dead:
             extras.append(f"other deliveries {rec.foreign}, other dead letters {dict(rec.foreign_dead)}")
         if rec.operational:
