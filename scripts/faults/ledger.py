@@ -4,6 +4,7 @@ import datetime
 import json
 import os
 import tempfile
+import time
 from collections import Counter
 
 
@@ -20,10 +21,71 @@ def parse_time(value):
         return None
 
 
-def read_dead_letters(herald, work_dir):
-    """Every letter in herald.dead, read without removing any (`heraldctl dlq export --keep`).
+def _text(value):
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def read_dead_letters(herald, work_dir, timeout=60):
+    """Every letter in herald.dead (up to 65,535), read without removing any, as heraldctl does it:
+    a consumer with manual acknowledgement and a prefetch as deep as the queue, then the connection
+    is closed and the broker puts every letter back in order. With pika; without pika,
+    `heraldctl dlq export --keep` (which ends its walk after 0.8 s without a message, so a busy
+    broker can make it read fewer).
 
     Returns (letters, error): letters as dicts {event, endpoint, reason, dead_at}."""
+    try:
+        import pika
+    except ImportError:
+        return _read_dead_letters_heraldctl(herald, work_dir)
+    deadline = time.monotonic() + timeout
+    letters = []
+    try:
+        connection = pika.BlockingConnection(pika.URLParameters(herald.env["HERALD_AMQP_URL"] + "?heartbeat=0"))
+    except Exception as error:
+        return [], f"reading herald.dead: cannot connect: {type(error).__name__}"
+    try:
+        channel = connection.channel()
+        total = channel.queue_declare("herald.dead", passive=True).method.message_count
+        if total == 0:
+            return [], None
+        channel.basic_qos(prefetch_count=min(total, 65535))
+        for method, properties, body in channel.consume("herald.dead", auto_ack=False, inactivity_timeout=10):
+            if method is None:
+                return letters, f"reading herald.dead: {len(letters)} of {total} letters arrived, then nothing for 10 s"
+            headers = {k: _text(v) for k, v in (properties.headers or {}).items()}
+            event, endpoint = headers.get("herald-event-id"), headers.get("herald-endpoint-id")
+            dead_at = parse_time(headers.get("herald-dead-at"))
+            if (not event or not endpoint) and body[:1] == b"{":
+                try:
+                    parsed = json.loads(body)
+                    if parsed.get("kind") == "herald.delivery":
+                        event = event or (parsed.get("event") or {}).get("id")
+                        endpoint = endpoint or parsed.get("endpointId")
+                    elif parsed.get("kind") == "herald.event":
+                        event = event or parsed.get("id")
+                except (ValueError, AttributeError):
+                    pass
+            if dead_at is None:
+                deaths = (properties.headers or {}).get("x-death") or []
+                when = deaths[0].get("time") if deaths and isinstance(deaths[0], dict) else None
+                dead_at = when.replace(tzinfo=datetime.timezone.utc).timestamp() if isinstance(when, datetime.datetime) else None
+            letters.append({"event": _text(event), "endpoint": _text(endpoint), "reason": headers.get("herald-reason"),
+                            "dead_at": dead_at})
+            if len(letters) >= min(total, 65535):
+                return letters, None
+            if time.monotonic() > deadline:
+                return letters, f"reading herald.dead: {len(letters)} of {total} letters in {timeout} s"
+        return letters, None
+    except Exception as error:  # a broker fault may make the read fail: say so, try again later
+        return letters, f"reading herald.dead: {type(error).__name__}: {error}"
+    finally:
+        try:
+            connection.close()  # nothing was acknowledged: every letter goes back, in order
+        except Exception:
+            pass
+
+
+def _read_dead_letters_heraldctl(herald, work_dir):
     fd, path = tempfile.mkstemp(prefix="dlq-", suffix=".jsonl", dir=work_dir)
     os.close(fd)
     os.unlink(path)  # heraldctl creates it

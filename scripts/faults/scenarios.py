@@ -73,6 +73,7 @@ class Context:
         self.stop = threading.Event()
         self.extra_events = 0
         self.routes = {}  # load stream -> [(endpoint id, wants(event type))]
+        self.timings = {}
 
     def sleep_until(self, offset):
         delay = self.load_started + offset - time.time()
@@ -475,11 +476,14 @@ def run_scenario(suite, sc, form, node):
         # Drain: until every pair is delivered or dead and the work queues are empty (bounded).
         deadline = time.time() + form.drain_timeout
         letters, dlq_error, last_dlq, depths, drained = [], None, 0.0, {}, False
+        dlq_seconds = 0.0  # how long the last read of herald.dead took (a DLQ flooded by a loop is slow to read)
         while True:
             rec = Reconciliation(expected, verifying, letters)
-            if rec.lost and time.time() - last_dlq > 3:
+            if rec.lost and time.time() - last_dlq > max(3.0, 2 * dlq_seconds):
+                t0 = time.time()
                 letters, dlq_error = read_dead_letters(herald, work)
                 last_dlq = time.time()
+                dlq_seconds = last_dlq - t0
                 rec = Reconciliation(expected, verifying, letters)
             if not rec.lost:
                 try:
@@ -493,7 +497,11 @@ def run_scenario(suite, sc, form, node):
                 break
             time.sleep(1.0 if not rec.lost else 0.5)
         drained_at = time.time()
+        t0 = time.time()
         letters, dlq_error = read_dead_letters(herald, work)
+        ctx.timings["final DLQ read"] = round(time.time() - t0, 1)
+        ctx.timings["load"] = round(load_ended - ctx.load_started, 1)
+        ctx.timings["drain"] = round(drained_at - load_ended, 1)
         rec = Reconciliation(expected, verifying, letters, fault_end=fault_end, first_try=load.first_try)
         if not drained:
             try:
@@ -568,6 +576,7 @@ def run_scenario(suite, sc, form, node):
             extras.append(f"reconnects {({n: c for n, c in reconnects.items() if c})}")
         if load.counts["connection_errors"]:
             extras.append(f"connection errors {load.counts['connection_errors']}")
+        extras.append(", ".join(f"{k} {v} s" for k, v in ctx.timings.items()))
         result.failures = failures
         result.ok = not failures
         result.line = (f"{'PASS' if result.ok else 'FAIL'}  {sc.name}: {numbers}"
