@@ -63,7 +63,7 @@ def read_dead_letters(herald, work_dir, timeout=60):
                         endpoint = endpoint or parsed.get("endpointId")
                     elif parsed.get("kind") == "herald.event":
                         event = event or parsed.get("id")
-                except (ValueError, AttributeError):
+                except (ValueError, AttributeError, RecursionError):
                     pass
             if dead_at is None:
                 deaths = (properties.headers or {}).get("x-death") or []

@@ -127,7 +127,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             data = parsed.get("data") or {}
             if isinstance(data, dict):
                 about = data.get("endpointId") or data.get("endpoint")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             pass
         if mode == "down":  # a request on a connection that outlived the listener: cut it
             receiver.record(event_id, False, "cut", event_type, about)

@@ -566,7 +566,7 @@ def run_scenario(suite, sc, form, node):
                    f"recovery {recovery}")
         extras = []
         if rec.dead:
-            extras.append(f"dead by reason {dict(rec.dead_reasons)}"
+            extras.append(f"dead letters by reason {dict(rec.dead_reasons)}"
                           + (f", {rec.event_letters} whole events in the DLQ" if rec.event_letters else ""))
         if rec.foreign or rec.foreign_dead:
             extras.append(f"other deliveries {rec.foreign}, other dead letters {dict(rec.foreign_dead)}")
