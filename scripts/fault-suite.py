@@ -174,8 +174,8 @@ def main():
     print(f"==> fault suite ({form.name} form): {len(done) - sum(1 for r in done if not r.ok)} passed, "
           f"{failed} failed, {elapsed:.0f} s", flush=True)
     if args.report and done:
-        report.write(args.report, done, [s.name for s in SCENARIOS],
-                     f"{form.name} form, binaries {bin_dir}, {elapsed:.0f} s")
+        report.write(args.report, done, [s.name for s in SCENARIOS], form.name,
+                     f"binaries {bin_dir}, {elapsed:.0f} s in all")
     return 1 if failed else 0
 
 

@@ -39,7 +39,7 @@ class Form:
 SHORT = Form("short", target_events=200, target_rate=40, bystander_events=50, bystander_rate=10,
              drain_timeout=40, kills=1, long_id_events=20)
 LONG = Form("long", target_events=2000, target_rate=50, bystander_events=500, bystander_rate=12.5,
-            drain_timeout=180, kills=3, long_id_events=100)
+            drain_timeout=120, kills=3, long_id_events=100)
 
 
 @dataclass
@@ -565,6 +565,9 @@ def run_scenario(suite, sc, form, node):
                    f"duplicates {rec.duplicates}, unanswered {load.counts['unanswered']}, 503s {load.counts['503']}, "
                    f"recovery {recovery}")
         extras = []
+        latencies = [rec.completion[k] - t for k, t in expected.items() if rec.completion.get(k)]
+        if latencies:
+            extras.append(f"max latency {max(latencies):.1f} s")
         if rec.dead:
             extras.append(f"dead letters by reason {dict(rec.dead_reasons)}"
                           + (f", {rec.event_letters} whole events in the DLQ" if rec.event_letters else ""))
