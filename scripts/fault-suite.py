@@ -18,7 +18,9 @@ paced events to both through the HTTP API while the fault happens:
   broker-restart                            rabbitmqctl stop_app, 3 s, start_app
   memory-alarm                              set_vm_memory_high_watermark 0.0000001 for 5 s, then 0.4
   receiver-hang / -down / -flap / -500      the target's receiver hangs past the timeout, stops
-                                            listening, flaps, or answers 500 (dead letters)
+                                            listening, flaps, or answers 500; receiver-500 adds an
+                                            endpoint that dead-letters at once and subscribes to
+                                            attempt.exhausted
   poison-api                                garbage, invalid UTF-8, huge and deeply nested JSON, and
                                             128-byte account, endpoint and event ids to the HTTP API
   poison-queues                             the same kinds of poison straight onto herald.events,
@@ -28,8 +30,12 @@ paced events to both through the HTTP API while the fault happens:
                                             failover across nodes is issue 13)
   baseline                                  no fault (long form)
 
-Short form: kill-signer, kill-worker, broker-restart, memory-alarm, poison-api, poison-queues,
-receiver-hang, 250 events each. Long form: all of them, 2,500 events each, three kills.
+Short form (default; about 3 minutes when everything passes, up to 5 when scenarios fail and
+wait out their 40 s drain): kill-signer, kill-worker, broker-restart, memory-alarm, poison-api,
+poison-queues, receiver-hang, receiver-500; 250 events each (200 target at 40/s, 50 bystander
+at 10/s). Long form (--long, about 30 minutes): all of the above plus baseline, kill-ingest,
+receiver-down, receiver-flap and cluster-node-kill; 2,500 events each (2,000 at 50/s, 500 at
+12.5/s), three kills per kill scenario, two broker restarts and alarms, 120 s drain.
 
 Then it reconciles: every event accepted (HTTP 202) must be delivered (a verified receipt at the
 receiver) or dead-lettered (herald.dead, read with `heraldctl dlq export --keep`):

@@ -144,6 +144,12 @@ def cluster_node_kill(ctx):
     victim = ctx.suite.cluster.nodes[1]
     for k in range(1):
         ctx.sleep_until(3 + k * 25)
+        try:
+            leaders = ctx.node.ctl("list_queues", "-p", ctx.vhost, "name", "leader", "--no-table-headers", "--quiet")
+            led = [line.split()[0] for line in leaders.splitlines() if victim.nodename in line]
+            ctx.notes.append(f"{len(led)} quorum queues led by the killed node")
+        except Exception as error:
+            ctx.notes.append(f"leaders not listed: {str(error)[:80]}")
         start = time.time()
         pid = victim.kill9()
         ctx.notes.append(f"kill -9 of {victim.nodename} (beam pid {pid})")
@@ -410,6 +416,7 @@ def run_scenario(suite, sc, form, node):
     node.add_vhost(vhost)
     herald = Herald(suite.bin, node.amqp_url(vhost), work, workers=2, extra_env=SERVICE_ENV)
     ctx = Context(suite, sc, node, herald, form)
+    ctx.vhost = vhost
     suite.current = ctx
     started = time.time()
     try:
