@@ -393,6 +393,8 @@ SCENARIOS = [
 def scenario_kills(sc, form):
     if sc.name.startswith("kill-"):
         return f"{sc.faults} (x{form.kills})"
+    if sc.name in ("broker-restart", "memory-alarm"):
+        return f"{sc.faults} (x{1 if form.name == 'short' else 2})"
     return sc.faults
 
 
