@@ -149,7 +149,8 @@ def main():
         clustered = [s for s in chosen if s.cluster]
         if single:
             print(f"==> fault suite ({form.name} form): private RabbitMQ node, binaries in {bin_dir}", flush=True)
-            suite.node = Node(ROOT, f"/tmp/{tag}", tag).start()
+            suite.node = Node(ROOT, f"/tmp/{tag}", tag)
+            suite.node.start()
             for sc in single:
                 t0 = time.time()
                 result = run_scenario(suite, sc, form, suite.node)
@@ -161,7 +162,8 @@ def main():
             suite.node = None
         if clustered:
             print("==> starting a 3-node RabbitMQ cluster", flush=True)
-            suite.cluster = Cluster(ROOT, f"/tmp/{tag}", tag).start()
+            suite.cluster = Cluster(ROOT, f"/tmp/{tag}", tag)
+            suite.cluster.start()
             for sc in clustered:
                 t0 = time.time()
                 result = run_scenario(suite, sc, form, suite.cluster.nodes[0])

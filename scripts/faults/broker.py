@@ -30,6 +30,7 @@ class Node:
         self.started = False
 
     def start(self, timeout=180):
+        self.started = True  # from here on, stop() has something to clean up
         if os.path.exists(os.path.join(self.dir, "node.pid")):
             os.unlink(os.path.join(self.dir, "node.pid"))
         try:
@@ -63,12 +64,24 @@ class Node:
     def amqp_url(self, vhost):
         return f"amqp://guest:guest@127.0.0.1:{self.amqp_port}/{urllib.parse.quote(vhost, safe='')}"
 
-    def ctl(self, *args, timeout=90, check=True):
-        done = subprocess.run(["rabbitmqctl", "-n", self.nodename, *args], capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
-        if check and done.returncode != 0:
-            raise BrokerError(f"rabbitmqctl {' '.join(args)}: {(done.stderr or done.stdout).strip()[-300:]}")
-        return done.stdout
+    def ctl(self, *args, timeout=90, check=True, attempts=4):
+        """rabbitmqctl against this node. A failed call is retried (every command used here is
+        idempotent): the CLI starts an Erlang node of its own named `rabbitmqcli-<small random>`,
+        and with other brokers' CLIs busy on the same machine that name can clash, failing the
+        call before it reached the node."""
+        for attempt in range(attempts):
+            try:
+                done = subprocess.run(["rabbitmqctl", "-n", self.nodename, *args], capture_output=True, text=True,
+                                      timeout=timeout, stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired:
+                if attempt == attempts - 1:
+                    raise BrokerError(f"rabbitmqctl {' '.join(args)}: no answer in {timeout} s")
+                continue
+            if done.returncode == 0 or not check:
+                return done.stdout
+            if attempt < attempts - 1:
+                time.sleep(1 + attempt)
+        raise BrokerError(f"rabbitmqctl {' '.join(args)}: {(done.stderr or done.stdout).strip()[-300:]}")
 
     def queues_ctl(self, *args, timeout=90):
         return subprocess.run(["rabbitmq-queues", "-n", self.nodename, *args], capture_output=True, text=True,
