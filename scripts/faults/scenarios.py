@@ -107,9 +107,11 @@ def broker_restart(ctx):
     for k in range(1 if ctx.form.name == "short" else 2):
         ctx.sleep_until(1.5 + k * 20)
         start = time.time()
-        ctx.node.ctl("stop_app")
-        time.sleep(3)
-        ctx.node.ctl("start_app")
+        try:
+            ctx.node.ctl("stop_app")
+            time.sleep(3)
+        finally:
+            ctx.node.ctl("start_app")  # even if stop_app failed: never leave the broker stopped
         ctx.node.await_startup()
         ctx.window(start, time.time())
 
