@@ -33,7 +33,7 @@ paced events to both through the HTTP API while the fault happens:
 Short form (default; about 3 minutes when everything passes, up to 5 when scenarios fail and
 wait out their 40 s drain): kill-signer, kill-worker, broker-restart, memory-alarm, poison-api,
 poison-queues, receiver-hang, receiver-500; 250 events each (200 target at 40/s, 50 bystander
-at 10/s). Long form (--long, about 30 minutes): all of the above plus baseline, kill-ingest,
+at 10/s). Long form (--long, about 12 minutes): all of the above plus baseline, kill-ingest,
 receiver-down, receiver-flap and cluster-node-kill; 2,500 events each (2,000 at 50/s, 500 at
 12.5/s), three kills per kill scenario, two broker restarts and alarms, 120 s drain.
 
