@@ -66,6 +66,13 @@ run_tests --no-parallel --filter BrokerOutage || status=1
 echo "==> scripts/test-run-script.py"
 HERALD_BIN=.build/debug scripts/test-run-script.py 2>&1 | tee -a "$results" || status=1
 
+# The whole pipeline under faults (SIGKILLs, broker restart, memory alarm, poison, a hanging
+# receiver beside a bystander) on a private node of its own; every accepted event must be
+# delivered or dead-lettered. The short form; `scripts/fault-suite.py --long` runs them all.
+python3 -c 'import pika, standardwebhooks' 2>/dev/null || pip install --quiet pika standardwebhooks
+echo "==> scripts/fault-suite.py (short form)"
+HERALD_BIN=.build/debug scripts/fault-suite.py 2>&1 | tee -a "$results" || status=1
+
 for check in scripts/check-deploy.sh scripts/check-openapi.sh; do
     if [ -x "$check" ]; then
         echo "==> $check"
