@@ -8,6 +8,13 @@ import time
 from collections import Counter
 
 
+
+def chosen_id(endpoint):
+    """The endpoint id its account chose: letters and jobs carry the store's key `<account>/<id>`."""
+    if isinstance(endpoint, str) and "/" in endpoint:
+        return endpoint.split("/", 1)[1]
+    return endpoint
+
 def parse_time(value):
     if value is None:
         return None
@@ -69,7 +76,7 @@ def read_dead_letters(herald, work_dir, timeout=60):
                 deaths = (properties.headers or {}).get("x-death") or []
                 when = deaths[0].get("time") if deaths and isinstance(deaths[0], dict) else None
                 dead_at = when.replace(tzinfo=datetime.timezone.utc).timestamp() if isinstance(when, datetime.datetime) else None
-            letters.append({"event": _text(event), "endpoint": _text(endpoint), "reason": headers.get("herald-reason"),
+            letters.append({"event": _text(event), "endpoint": chosen_id(_text(endpoint)), "reason": headers.get("herald-reason"),
                             "dead_at": dead_at})
             if len(letters) >= min(total, 65535):
                 return letters, None
@@ -106,7 +113,7 @@ def _read_dead_letters_heraldctl(herald, work_dir):
                 endpoint = headers.get("herald-endpoint-id") or body.get("endpointId")
                 if (not event or not endpoint) and ":" in str((record.get("properties") or {}).get("messageId", "")):
                     event, _, endpoint = record["properties"]["messageId"].rpartition(":")
-                letters.append({"event": event, "endpoint": endpoint, "reason": headers.get("herald-reason"),
+                letters.append({"event": event, "endpoint": chosen_id(endpoint), "reason": headers.get("herald-reason"),
                                 "dead_at": parse_time(headers.get("herald-dead-at"))})
         return letters, None
     except Exception as error:  # a broker fault may make the read fail: say so, try again later

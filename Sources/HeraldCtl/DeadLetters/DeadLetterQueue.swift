@@ -268,11 +268,14 @@ public struct DeadLetterQueue: Sendable {
 
     /// Reads the queue from its head through a consumer, calling `body` for each message until it
     /// returns false, `limit` messages were read, as many messages as the queue held at the start
-    /// were read, or nothing arrived for `idle`. Nothing is settled here.
+    /// were read, or nothing arrived for `idle` (`firstDeliveryWait` before the first message: a
+    /// busy broker can take seconds to start, and stopping then exported 0 of 7,000 letters).
+    /// Nothing is settled here.
     ///
     /// - Parameter window: extra prefetch beyond the queue's depth, for messages acknowledged as
     ///   the walk goes (a replay's batches), so held messages never stall the consumer.
     private func read(limit: Int?, window: Int = 0, idle: Duration = .milliseconds(800),
+                      firstDeliveryWait: Duration = .seconds(15),
                       _ body: (AMQPDelivery) async throws -> Bool) async throws {
         let depth = try await connection.inspect(queue: queue).messageCount
         let expected = min(depth, limit ?? .max)
@@ -316,7 +319,9 @@ public struct DeadLetterQueue: Sendable {
                 lastDelivery = clock.now
                 if !more || seen >= expected { break loop }
             case .tick:
-                if clock.now - lastDelivery > idle { break loop }
+                // Before the first delivery the broker may simply be slow to start sending (a busy
+                // node, thousands of letters): only a long silence means there is nothing to read.
+                if clock.now - lastDelivery > (seen == 0 ? firstDeliveryWait : idle) { break loop }
             case .end(let error):
                 if let error { throw error }
                 break loop
