@@ -388,7 +388,10 @@ SCENARIOS = [
     Scenario("receiver-flap", "target receiver up/down every 1 s for 10 s", receiver_mode("flap", 10), short=False),
     Scenario("receiver-500", "target receiver answers 500 for 5 s (20 s long); a second endpoint of the account "
              "answers 500 to `message.expired` and subscribes to `attempt.exhausted` (dead letters)",
-             receiver_mode("500", 5, long_seconds=20), setup=setup_exhaust),
+             receiver_mode("500", 5, long_seconds=20), setup=setup_exhaust,
+             # The second endpoint fails every delivery: with the breaker on, its one-attempt jobs
+             # wait out doubling cool-downs (2 min tiers in the long form) past the drain.
+             env={"HERALD_WORKER_BREAKER_THRESHOLD": "1000"}),
     Scenario("cluster-node-kill", "3-node cluster, kill -9 one node's beam (leaders balanced), restart after 5 s",
              cluster_node_kill, broker_fault=True, cluster=True, short=False,
              notes=["services connect to node 1 only (HERALD_AMQP_URL takes one address); failover across nodes is issue 13"]),
