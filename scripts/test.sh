@@ -44,7 +44,7 @@ run_tests() { # swift test arguments…; output is kept for the summary at the e
 }
 # Pure logic and real HTTP on 127.0.0.1, no broker: all at once.
 echo "==> unit tests, signing proofs (node, python), HTTP engine"
-run_tests --filter 'HeraldCoreTests|HeraldSigningTests|HeraldStoreTests|HeraldDeliveryTests' || status=1
+run_tests --filter 'HeraldCoreTests|HeraldSigningTests|HeraldStoreTests|HeraldDeliveryTests|HeraldMessagesTests' || status=1
 
 # Broker suites, one target at a time, each on a fresh private node. Every service test works in
 # a vhost of its own with Herald's whole quorum-queue topology; all targets at once made one
