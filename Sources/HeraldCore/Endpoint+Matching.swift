@@ -10,7 +10,7 @@ extension Endpoint {
         if OperationalEvent.isOperational(event.type) {
             guard eventTypes.contains(event.type), OperationalEvent.subject(of: event) != accountScopedId else { return false }
         } else {
-            guard eventTypes.isEmpty || eventTypes.contains(where: { Endpoint.glob($0, matches: event.type) }) else {
+            guard eventTypes.isEmpty || eventTypes.contains(where: { Glob.matches($0, event.type) }) else {
                 return false
             }
         }
@@ -26,29 +26,5 @@ extension Endpoint {
         var out = String(s.filter { $0 != " " && $0 != "-" && $0 != "(" && $0 != ")" })
         if out.hasPrefix("+") { out.removeFirst() }
         return out.lowercased()
-    }
-
-    /// Glob match on event types: `*` any run of characters (dots included), `?` any one.
-    public static func glob(_ pattern: String, matches text: String) -> Bool {
-        let p = Array(pattern.utf8), t = Array(text.utf8)
-        var pi = 0, ti = 0, star = -1, mark = 0
-        while ti < t.count {
-            if pi < p.count, p[pi] == UInt8(ascii: "?") || p[pi] == t[ti] {
-                pi += 1
-                ti += 1
-            } else if pi < p.count, p[pi] == UInt8(ascii: "*") {
-                star = pi
-                mark = ti
-                pi += 1
-            } else if star >= 0 {
-                pi = star + 1
-                mark += 1
-                ti = mark
-            } else {
-                return false
-            }
-        }
-        while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
-        return pi == p.count
     }
 }

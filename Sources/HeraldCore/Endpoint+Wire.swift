@@ -41,7 +41,7 @@ extension Endpoint {
         var secrets: [EndpointSecret] = []
         for (i, s) in (try r.array("secrets") ?? []).enumerated() {
             guard let so = s.objectValue else {
-                throw .wrongType(field: "secrets[\(i)]", expected: "an object", got: s.kindName)
+                throw .wrongType(field: "secrets[\(i)]", expected: "object", got: s.kindName)
             }
             let sr = WireReader(so, prefix: "secrets[\(i)].")
             secrets.append(

@@ -22,7 +22,7 @@ public struct CtlConfiguration: Sendable {
     public var logLevel: Logger.Level
 
     public init(environment: ServiceEnvironment) {
-        amqpURL = environment.string("HERALD_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/")
+        amqpURL = environment.string("HERALD_AMQP_URL", default: ServiceDefaults.amqpURL)
         ingestURL = environment.string("HERALD_INGEST_URL", default: "http://127.0.0.1:8080")
         apiKey = environment.raw("HERALD_API_KEY")
         adminKey = environment.raw("HERALD_ADMIN_KEY")

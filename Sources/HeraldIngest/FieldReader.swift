@@ -1,88 +1,85 @@
 import HeraldCore
 
-/// Typed access to a request body's fields; every failure is a `Problem` naming the field path
-/// and the rule, and unknown fields are refused so typos do not pass silently.
+/// Typed access to a request body's fields: HeraldCore's `WireReader` with ingest's limits, each
+/// failure a `Problem` naming the field path and the rule; unknown fields are refused so typos
+/// do not pass silently.
 struct FieldReader {
-    let object: JSONObject
-    let path: String
+    let wire: WireReader
 
     init(_ object: JSONObject, path: String = "") {
-        self.object = object
-        self.path = path
+        wire = WireReader(object, prefix: path.isEmpty ? "" : path + ".")
     }
 
-    func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    var object: JSONObject { wire.object }
 
-    func value(_ key: String) -> JSONValue? {
-        guard let v = object[key], !v.isNull else { return nil }
-        return v
-    }
+    func name(_ key: String) -> String { wire.name(key) }
+
+    func value(_ key: String) -> JSONValue? { wire.value(key) }
 
     func allowOnly(_ keys: Set<String>) throws(Problem) {
-        for k in object.keys where !keys.contains(k) {
-            throw Problem.invalid(name(k), rule: "known field", "'\(name(k))' is not a field of this request")
-        }
+        do { try wire.allowOnly(keys) } catch { throw Problem(error) }
     }
 
     func optionalString(_ key: String, maxLength: Int = 1_024) throws(Problem) -> String? {
-        guard let v = value(key) else { return nil }
-        guard let s = v.stringValue else { throw .wrongType(name(key), expected: "string", got: v) }
-        guard s.utf8.count <= maxLength else {
-            throw .invalid(name(key), rule: "max \(maxLength) bytes", "'\(name(key))' is longer than \(maxLength) bytes")
-        }
-        return s
+        do { return try wire.optionalString(key, maxLength: maxLength) } catch { throw Problem(error) }
     }
 
+    /// Required and non-empty.
     func string(_ key: String, maxLength: Int = 1_024) throws(Problem) -> String {
-        guard let s = try optionalString(key, maxLength: maxLength) else { throw .missing(name(key)) }
-        guard !s.isEmpty else { throw .invalid(name(key), rule: "non-empty", "'\(name(key))' must not be empty") }
-        return s
+        do { return try wire.nonEmptyString(key, maxLength: maxLength) } catch { throw Problem(error) }
     }
 
     func optionalInt(_ key: String, range: ClosedRange<Int>) throws(Problem) -> Int? {
-        guard let v = value(key) else { return nil }
-        guard let n = v.intValue else { throw .wrongType(name(key), expected: "integer", got: v) }
-        guard range.contains(n) else {
-            throw .invalid(name(key), rule: "range \(range.lowerBound)...\(range.upperBound)",
-                           "'\(name(key))' must be between \(range.lowerBound) and \(range.upperBound)")
-        }
-        return n
+        do { return try wire.optionalInt(key, range: range) } catch { throw Problem(error) }
     }
 
     func optionalBool(_ key: String) throws(Problem) -> Bool? {
-        guard let v = value(key) else { return nil }
-        guard let b = v.boolValue else { throw .wrongType(name(key), expected: "boolean", got: v) }
-        return b
+        do { return try wire.optionalBool(key) } catch { throw Problem(error) }
     }
 
     func optionalObject(_ key: String) throws(Problem) -> JSONObject? {
-        guard let v = value(key) else { return nil }
-        guard let o = v.objectValue else { throw .wrongType(name(key), expected: "object", got: v) }
-        return o
+        do { return try wire.optionalObject(key) } catch { throw Problem(error) }
     }
 
+    /// Up to `maxCount` non-empty strings of at most 256 bytes each.
     func optionalStrings(_ key: String, maxCount: Int = 100) throws(Problem) -> [String]? {
-        guard let v = value(key) else { return nil }
-        guard let items = v.arrayValue else { throw .wrongType(name(key), expected: "array", got: v) }
-        guard items.count <= maxCount else {
-            throw .invalid(name(key), rule: "max \(maxCount) items", "'\(name(key))' has more than \(maxCount) items")
-        }
-        var out: [String] = []
-        for (i, item) in items.enumerated() {
-            guard let s = item.stringValue, !s.isEmpty, s.utf8.count <= 256 else {
-                throw .wrongType("\(name(key))[\(i)]", expected: "non-empty string", got: item)
-            }
-            out.append(s)
-        }
-        return out
+        do { return try wire.strings(key, maxCount: maxCount, nonEmptyUpTo: 256) } catch { throw Problem(error) }
     }
 
     func optionalTime(_ key: String) throws(Problem) -> Timestamp? {
-        guard let s = try optionalString(key, maxLength: 64) else { return nil }
-        guard let t = Timestamp(iso8601: s) else {
-            throw .invalid(name(key), rule: "RFC 3339 date-time", "'\(s)' is not an RFC 3339 time (2026-06-20T05:51:00Z)")
+        do { return try wire.optionalTime(key, maxLength: 64) } catch { throw Problem(error) }
+    }
+}
+
+extension Problem {
+    /// The problem document for a field `WireReader` refused: the field's path, the rule it broke
+    /// (`max 1024 bytes`, `type string`) and a sentence quoting the field.
+    init(_ error: WireError) {
+        guard let field = error.field, let problem = error.fieldProblem else {
+            self = .invalid("body", rule: "valid request", error.description)
+            return
         }
-        return t
+        switch problem {
+        case .missing:
+            self = .missing(field)
+        case .wrongType(let expected, let got):
+            self = .wrongType(field, expected: expected, gotKind: got)
+        case .empty:
+            self = .invalid(field, rule: "non-empty", "'\(field)' must not be empty")
+        case .tooLong(let max):
+            self = .invalid(field, rule: "max \(max) bytes", "'\(field)' is longer than \(max) bytes")
+        case .outOfRange(let range):
+            self = .invalid(field, rule: "range \(range.lowerBound)...\(range.upperBound)",
+                            "'\(field)' must be between \(range.lowerBound) and \(range.upperBound)")
+        case .tooManyItems(let max):
+            self = .invalid(field, rule: "max \(max) items", "'\(field)' has more than \(max) items")
+        case .unknown:
+            self = .invalid(field, rule: "known field", "'\(field)' is not a field of this request")
+        case .notATime(let text):
+            self = .invalid(field, rule: "RFC 3339 date-time", "'\(text)' is not an RFC 3339 time (2026-06-20T05:51:00Z)")
+        case .invalid(let reason):
+            self = .invalid(field, rule: "valid value", "'\(field)' is invalid: \(reason)")
+        }
     }
 }
 

@@ -30,8 +30,9 @@ public struct IngestConfiguration: Sendable {
     /// How long a connection may send nothing while its request is read (or between requests).
     public var readTimeout: Duration
 
-    public init(amqpURL: String = "amqp://guest:guest@127.0.0.1:5672/", databasePath: String = "./herald.sqlite",
-                host: String = "127.0.0.1", port: Int = 8080, adminKey: String? = nil, maxBodyBytes: Int = 262_144,
+    /// The defaults in this signature are the ones `init(environment:)` uses for unset keys.
+    public init(amqpURL: String = ServiceDefaults.amqpURL, databasePath: String = ServiceDefaults.databasePath,
+                host: String = ServiceDefaults.host, port: Int = 8080, adminKey: String? = nil, maxBodyBytes: Int = 262_144,
                 publishTimeout: Duration = .seconds(5), idempotencyWindowSeconds: Int = 86_400,
                 disableAfterSeconds: Int = 5 * 86_400, rotationGraceSeconds: Int = 86_400,
                 readTimeout: Duration = .seconds(10)) {
@@ -51,18 +52,20 @@ public struct IngestConfiguration: Sendable {
     /// Reads every key above; a bad value throws `ConfigurationError` naming the key.
     public init(environment env: ServiceEnvironment) throws(ConfigurationError) {
         func seconds(_ d: Duration) -> Int { Int(d.components.seconds) }
+        let d = IngestConfiguration()
         self.init(
-            amqpURL: env.string("HERALD_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/"),
-            databasePath: env.string("HERALD_DATABASE_PATH", default: "./herald.sqlite"),
-            host: env.string("HERALD_INGEST_HOST", default: "127.0.0.1"),
-            port: try env.integer("HERALD_INGEST_PORT", default: 8080, range: 0...65_535),
+            amqpURL: env.string("HERALD_AMQP_URL", default: d.amqpURL),
+            databasePath: env.string("HERALD_DATABASE_PATH", default: d.databasePath),
+            host: env.string("HERALD_INGEST_HOST", default: d.host),
+            port: try env.integer("HERALD_INGEST_PORT", default: d.port, range: 0...65_535),
             adminKey: env.raw("HERALD_ADMIN_KEY"),
-            maxBodyBytes: try env.integer("HERALD_MAX_BODY_BYTES", default: 262_144, range: 1_024...(64 << 20)),
-            publishTimeout: try env.duration("HERALD_PUBLISH_TIMEOUT", default: .seconds(5)),
-            idempotencyWindowSeconds: seconds(try env.duration("HERALD_IDEMPOTENCY_WINDOW", default: .seconds(86_400))),
-            disableAfterSeconds: seconds(try env.duration("HERALD_ENDPOINT_DISABLE_AFTER", default: .seconds(5 * 86_400))),
-            rotationGraceSeconds: seconds(try env.duration("HERALD_ROTATION_GRACE", default: .seconds(86_400))),
-            readTimeout: try env.duration("HERALD_INGEST_READ_TIMEOUT", default: .seconds(10)))
+            maxBodyBytes: try env.integer("HERALD_MAX_BODY_BYTES", default: d.maxBodyBytes, range: 1_024...(64 << 20)),
+            publishTimeout: try env.duration("HERALD_PUBLISH_TIMEOUT", default: d.publishTimeout),
+            idempotencyWindowSeconds: seconds(
+                try env.duration("HERALD_IDEMPOTENCY_WINDOW", default: .seconds(d.idempotencyWindowSeconds))),
+            disableAfterSeconds: seconds(try env.duration("HERALD_ENDPOINT_DISABLE_AFTER", default: .seconds(d.disableAfterSeconds))),
+            rotationGraceSeconds: seconds(try env.duration("HERALD_ROTATION_GRACE", default: .seconds(d.rotationGraceSeconds))),
+            readTimeout: try env.duration("HERALD_INGEST_READ_TIMEOUT", default: d.readTimeout))
         if readTimeout <= .zero {
             throw ConfigurationError(key: "HERALD_INGEST_READ_TIMEOUT", problem: "must be more than 0 s")
         }

@@ -60,8 +60,11 @@ public struct Problem: Error, Sendable, Hashable {
                 rule: "required")
     }
     static func wrongType(_ field: String, expected: String, got: JSONValue) -> Problem {
+        wrongType(field, expected: expected, gotKind: got.kindName)
+    }
+    static func wrongType(_ field: String, expected: String, gotKind: String) -> Problem {
         Problem(.unprocessableContent, "invalid-field", "Invalid field",
-                detail: "'\(field)' must be \(expected), got \(got.kindName)", field: field, rule: "type \(expected)")
+                detail: "'\(field)' must be \(expected), got \(gotKind)", field: field, rule: "type \(expected)")
     }
     static func malformedJSON(_ error: JSONParseError) -> Problem {
         Problem(.badRequest, "malformed-json", "Malformed JSON", detail: error.description, field: "body", rule: "valid JSON")

@@ -27,8 +27,9 @@ public struct SignerConfiguration: Sendable, Hashable {
     /// The AMQP connection name shown in the management UI.
     public var connectionName: String
 
-    public init(amqpURL: String = "amqp://guest:guest@127.0.0.1:5672/", databasePath: String = "./herald.sqlite",
-                opsHost: String = "127.0.0.1", opsPort: Int = 9091, prefetch: Int = 256, failureBackoff: Duration = .seconds(1),
+    /// The defaults in this signature are the ones `init(environment:)` uses for unset keys.
+    public init(amqpURL: String = ServiceDefaults.amqpURL, databasePath: String = ServiceDefaults.databasePath,
+                opsHost: String = ServiceDefaults.host, opsPort: Int = 9091, prefetch: Int = 256, failureBackoff: Duration = .seconds(1),
                 endpointCacheTTL: Duration = .seconds(30), connectionName: String = "herald-signer") {
         self.amqpURL = amqpURL
         self.databasePath = databasePath
@@ -42,13 +43,14 @@ public struct SignerConfiguration: Sendable, Hashable {
 
     /// Reads the keys above; an invalid value throws naming its key.
     public init(environment: ServiceEnvironment) throws(ConfigurationError) {
+        let d = SignerConfiguration()
         self.init(
-            amqpURL: environment.string("HERALD_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/"),
-            databasePath: environment.string("HERALD_DATABASE_PATH", default: "./herald.sqlite"),
-            opsHost: environment.string("HERALD_OPS_HOST", default: "127.0.0.1"),
-            opsPort: try environment.integer("HERALD_OPS_PORT", default: 9091, range: 0...65_535),
-            prefetch: try environment.integer("HERALD_SIGNER_PREFETCH", default: 256, range: 1...65_535),
-            failureBackoff: try environment.duration("HERALD_SIGNER_STORE_BACKOFF", default: .seconds(1)),
-            endpointCacheTTL: try environment.duration("HERALD_SIGNER_CACHE_TTL", default: .seconds(30)))
+            amqpURL: environment.string("HERALD_AMQP_URL", default: d.amqpURL),
+            databasePath: environment.string("HERALD_DATABASE_PATH", default: d.databasePath),
+            opsHost: environment.string("HERALD_OPS_HOST", default: d.opsHost),
+            opsPort: try environment.integer("HERALD_OPS_PORT", default: d.opsPort, range: 0...65_535),
+            prefetch: try environment.integer("HERALD_SIGNER_PREFETCH", default: d.prefetch, range: 1...65_535),
+            failureBackoff: try environment.duration("HERALD_SIGNER_STORE_BACKOFF", default: d.failureBackoff),
+            endpointCacheTTL: try environment.duration("HERALD_SIGNER_CACHE_TTL", default: d.endpointCacheTTL))
     }
 }

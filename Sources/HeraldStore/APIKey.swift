@@ -15,14 +15,6 @@ public enum APIKey {
 
     /// The stored form: lower-case hex SHA-256 of the key's UTF-8 bytes.
     public static func hash(_ key: String) -> String {
-        let digest = Digest.sha256(Array(key.utf8))
-        let hex = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for b in digest {
-            out.append(hex[Int(b >> 4)])
-            out.append(hex[Int(b & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Hex.encode(Digest.sha256(Array(key.utf8)))
     }
 }

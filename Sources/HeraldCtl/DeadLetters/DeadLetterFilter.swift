@@ -27,7 +27,7 @@ public struct DeadLetterFilter: Sendable {
             return false
         }
         if let account, letter.account != account { return false }
-        if let eventType, !Self.glob(eventType, letter.eventType ?? "") { return false }
+        if let eventType, !Glob.matches(eventType, letter.eventType ?? "") { return false }
         if let reason, letter.reason != reason { return false }
         if let status, letter.lastStatus != status { return false }
         if olderThanSeconds != nil || newerThanSeconds != nil {
@@ -37,25 +37,6 @@ public struct DeadLetterFilter: Sendable {
             if let newerThanSeconds, age > newerThanSeconds { return false }
         }
         return true
-    }
-
-    /// `*` any run, `?` one character (the same globs endpoints subscribe with).
-    static func glob(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern), t = Array(text)
-        var pi = 0, ti = 0, star = -1, mark = 0
-        while ti < t.count {
-            if pi < p.count, p[pi] == "?" || p[pi] == t[ti] {
-                pi += 1; ti += 1
-            } else if pi < p.count, p[pi] == "*" {
-                star = pi; mark = ti; pi += 1
-            } else if star >= 0 {
-                pi = star + 1; mark += 1; ti = mark
-            } else {
-                return false
-            }
-        }
-        while pi < p.count, p[pi] == "*" { pi += 1 }
-        return pi == p.count
     }
 
     /// Parses `90s`, `15m`, `2h`, `7d` (a bare number is seconds).
