@@ -650,7 +650,7 @@ final class ConnectionEngine {
         for consumer in consumers.values { consumer.finish() }
         consumers.removeAll()
         if let session {
-            session.close()
+            session.close(wait: 15)
             self.session = nil
         }
         core.isConnected = false

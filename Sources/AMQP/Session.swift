@@ -145,11 +145,14 @@ final class Session {
 
     /// Closes the connection politely (the broker then requeues unacknowledged deliveries).
     ///
-    /// A broker that stopped reading (a resource alarm, a half-open socket) would hold the owner
-    /// thread for the whole 30 s RPC timeout waiting for close-ok, and every caller with it: it
-    /// gets two seconds, then the socket is dropped anyway.
-    func close() {
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+    /// - Parameter wait: how long to wait for the broker's close-ok. A connection being dropped
+    ///   after a failure gets little (a broker that stopped reading would otherwise hold the owner
+    ///   thread, and every caller, for the 30 s RPC timeout). A requested close waits longer:
+    ///   close-ok means the broker has processed every ack sent before it, and dropping the socket
+    ///   sooner can reset it with those acks unread (seen under load: 53 of 500 exported dead
+    ///   letters stayed in the queue).
+    func close(wait: Int = 2) {
+        var timeout = timeval(tv_sec: wait, tv_usec: 0)
         amqp_set_rpc_timeout(handle, &timeout)
         _ = amqp_connection_close(handle, Int32(AMQP_REPLY_SUCCESS))
     }
