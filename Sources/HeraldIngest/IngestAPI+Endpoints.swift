@@ -30,7 +30,8 @@ extension IngestAPI {
         let now = Timestamp.now()
         let url = try Rules.url(try r.string("url", maxLength: 2_048), field: "url")
         var record = EndpointRecord(
-            endpoint: Endpoint(id: EndpointKey.key(account: account, id: id), account: account, url: url, secrets: []),
+            endpoint: Endpoint(id: EndpointKey.key(account: account, id: id), account: account, url: url,
+                               profile: profiles.defaultName, secrets: []),
             createdAt: now, updatedAt: now)
         try apply(r, to: &record, creating: true)
         var revealed: String?

@@ -24,7 +24,7 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(help: "Address to bind.")
     var host: String = "127.0.0.1"
     @Option(help: "Signing profile of the endpoint: \(ProfileRegistry.standard.listing).")
-    var profile: String = "standard"
+    var profile: String = ProfileRegistry.standard.defaultName
     @Option(help: "The endpoint's secret as the receiver knows it (repeat during a rotation).")
     var secret: [String] = []
     @Option(help: "The public URL the sender posts to (httpSMS checks it as the token audience).")
