@@ -104,9 +104,9 @@ let package = Package(
         .executableTarget(name: "worker-bench", dependencies: ["AMQP", "HeraldCore", "HeraldTopology"], path: "Benchmarks/worker", exclude: ["run.sh"]),
 
         // Shared helpers for tests that need a real broker (the node started by scripts/test.sh) or
-        // a real HTTP receiver on 127.0.0.1.
+        // a real HTTP receiver on 127.0.0.1, and the test-only ExampleProfile.
         .target(
-            name: "HeraldTestSupport", dependencies: ["AMQP"], path: "Tests/HeraldTestSupport",
+            name: "HeraldTestSupport", dependencies: ["AMQP", "HeraldSigning"], path: "Tests/HeraldTestSupport",
             exclude: ["Fixtures"]),  // receiver.py, found through TestReceiver.swift's #filePath
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "HeraldTestSupport"]),
         .testTarget(name: "HeraldTopologyTests", dependencies: ["HeraldTopology", "HeraldTestSupport"]),

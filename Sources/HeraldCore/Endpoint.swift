@@ -13,7 +13,7 @@ public struct Endpoint: Sendable, Hashable {
     public var id: String
     public var account: String
     public var url: String
-    /// The profile name (`standard`, `eksms`, `ekdsend`, `httpsms`, `sinch`, `teekrr`).
+    /// The profile name, one of HeraldSigning's `ProfileRegistry` (`standard`, `eksms` …).
     public var profile: String
     /// Event-type globs (`*` any run of characters, `?` one); empty means every type.
     public var eventTypes: [String]

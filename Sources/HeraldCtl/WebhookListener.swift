@@ -35,17 +35,19 @@ public struct WebhookListener: Sendable {
 
     public let endpoint: Endpoint
     public let toleranceSeconds: Int
+    let profiles: ProfileRegistry
 
     /// - Parameters:
     ///   - profile: the profile the sender signs with.
-    ///   - secrets: the secrets as the receiver knows them (Teekrr's `tk_whsec_…` plaintext is
-    ///     turned into Herald's stored form).
+    ///   - secrets: the secrets as the receiver knows them; the profile derives the key it checks
+    ///     with (`WebhookProfile.verificationSecret(receiverHolds:)`, e.g. Teekrr's hash).
     ///   - url: the URL the sender posts to (httpSMS checks it as the JWT audience); nil skips it.
-    public init(profile: String, secrets: [String], url: String?, toleranceSeconds: Int = 300) throws {
-        _ = try ProfileRegistry.profile(named: profile)
-        let stored = secrets.map { s in
-            profile == "teekrr" && s.hasPrefix("tk_whsec_") ? TeekrrProfile.storedForm(ofPlaintext: s) : s
-        }
+    ///   - profiles: where `profile` is looked up (tests add profiles of their own).
+    public init(profile: String, secrets: [String], url: String?, toleranceSeconds: Int = 300,
+                profiles: ProfileRegistry = .standard) throws {
+        let scheme = try profiles.profile(named: profile)
+        let stored = secrets.map { scheme.verificationSecret(receiverHolds: $0) }
+        self.profiles = profiles
         endpoint = Endpoint(id: "ep_listen", account: "local", url: url ?? "http://127.0.0.1/", profile: profile,
                             secrets: stored.map { EndpointSecret(value: $0, createdAt: Timestamp(millisecondsSinceEpoch: 0)) })
         self.toleranceSeconds = toleranceSeconds
@@ -59,7 +61,7 @@ public struct WebhookListener: Sendable {
         var failure: String?
         do {
             try Signer.verify(ReceivedWebhook(body: body, headers: headers, url: url), for: endpoint, now: .now(),
-                              toleranceSeconds: toleranceSeconds)
+                              toleranceSeconds: toleranceSeconds, profiles: profiles)
         } catch {
             failure = error.description
         }

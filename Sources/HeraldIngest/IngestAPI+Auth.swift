@@ -60,13 +60,12 @@ extension IngestAPI {
         let id = try r.optionalString("id", maxLength: 128) ?? ("acct_" + String(Event.newID().dropFirst(4)))
         try Rules.identifier(id, field: "id")
         let name = try r.string("name", maxLength: 200)
-        let profile = try r.optionalString("defaultProfile", maxLength: 32) ?? ProfileRegistry.defaultName
-        guard ProfileRegistry.names.contains(profile) else {
-            throw Problem.invalid("defaultProfile", rule: "one of \(ProfileRegistry.names.joined(separator: ", "))",
-                                  "unknown profile '\(profile)'")
+        let profile = try r.optionalString("defaultProfile", maxLength: 32) ?? profiles.defaultName
+        guard profiles.contains(profile) else {
+            throw Problem.invalid("defaultProfile", rule: "one of \(profiles.listing)", "unknown profile '\(profile)'")
         }
         let now = Timestamp.now()
-        let secret = try Signer.generateSecret(profile: profile)
+        let secret = try Signer.generateSecret(profile: profile, profiles: profiles)
         let account = Account(id: id, name: name, defaultProfile: profile,
                               defaultSecrets: [EndpointSecret(value: secret.stored, createdAt: now)])
         let apiKey = APIKey.generate()

@@ -19,7 +19,7 @@ extension IngestAPI {
         if let callbackUrl = event.callbackUrl {
             urls[callbackId] = callbackUrl
         } else {
-            for t in try await store.endpoints(account: account) where t.state.isEnabled && Signer.delivers(event, to: t) {
+            for t in try await store.endpoints(account: account) where t.state.isEnabled && Signer.delivers(event, to: t, profiles: profiles) {
                 urls[t.id] = t.url
             }
         }

@@ -30,14 +30,15 @@ extension IngestAPI {
         let now = Timestamp.now()
         let url = try Rules.url(try r.string("url", maxLength: 2_048), field: "url")
         var record = EndpointRecord(
-            endpoint: Endpoint(id: EndpointKey.key(account: account, id: id), account: account, url: url, secrets: []),
+            endpoint: Endpoint(id: EndpointKey.key(account: account, id: id), account: account, url: url,
+                               profile: profiles.defaultName, secrets: []),
             createdAt: now, updatedAt: now)
         try apply(r, to: &record, creating: true)
         var revealed: String?
         if let given = try r.optionalString("secret", maxLength: 512) {
             record.endpoint.secrets = [EndpointSecret(value: try storedSecret(given, profile: record.endpoint.profile), createdAt: now)]
         } else {
-            let secret = try Signer.generateSecret(profile: record.endpoint.profile)
+            let secret = try Signer.generateSecret(profile: record.endpoint.profile, profiles: profiles)
             record.endpoint.secrets = [EndpointSecret(value: secret.stored, createdAt: now)]
             revealed = secret.reveal
         }
@@ -48,7 +49,7 @@ extension IngestAPI {
             throw Problem.conflict("endpoint '\(id)' exists", field: "id")
         }
         await notifyChanged(record.endpoint)
-        var out = Self.endpointJSON(record)
+        var out = endpointJSON(record)
         out.set("secret", revealed.map(JSONValue.string))
         return Self.json(.created, .object(out), headers: [.location: "/v1/endpoints/\(id)"])
     }
@@ -59,7 +60,7 @@ extension IngestAPI {
         let account = try await actingAccount(caller, named: request.uri.queryParameters.get("account"))
         let (limit, cursor) = try page(request)
         let records = try await store.endpointRecords(account: account, after: cursor, limit: limit)
-        var out: JSONObject = ["data": .array(records.map { .object(Self.endpointJSON($0)) })]
+        var out: JSONObject = ["data": .array(records.map { .object(endpointJSON($0)) })]
         out["nextCursor"] = records.count == limit ? .string(records.last!.id) : .null
         return Self.json(.ok, .object(out))
     }
@@ -86,7 +87,7 @@ extension IngestAPI {
 
     func getEndpoint(_ request: Request, id: String) async throws -> Response {
         let record = try await ownedEndpoint(request, id: id)
-        return Self.json(.ok, .object(Self.endpointJSON(record)))
+        return Self.json(.ok, .object(endpointJSON(record)))
     }
 
     /// `PATCH /v1/endpoints/{id}`: changes the given fields; `null` clears optional ones.
@@ -103,14 +104,14 @@ extension IngestAPI {
         var revealed: String?
         if record.endpoint.profile != oldProfile {
             // Secrets have per-profile forms: a new profile needs a new secret.
-            let secret = try Signer.generateSecret(profile: record.endpoint.profile)
+            let secret = try Signer.generateSecret(profile: record.endpoint.profile, profiles: profiles)
             record.endpoint.secrets = [EndpointSecret(value: secret.stored, createdAt: .now())]
             revealed = secret.reveal
         }
         record.updatedAt = .now()
         try await store.updateEndpoint(record)
         await notifyChanged(record.endpoint)
-        var out = Self.endpointJSON(record)
+        var out = endpointJSON(record)
         out.set("secret", revealed.map(JSONValue.string))
         return Self.json(.ok, .object(out))
     }
@@ -136,7 +137,7 @@ extension IngestAPI {
         if let given = try r.optionalString("secret", maxLength: 512) {
             stored = try storedSecret(given, profile: record.endpoint.profile)
         } else {
-            let secret = try Signer.generateSecret(profile: record.endpoint.profile)
+            let secret = try Signer.generateSecret(profile: record.endpoint.profile, profiles: profiles)
             stored = secret.stored
             revealed = secret.reveal
         }
@@ -144,7 +145,7 @@ extension IngestAPI {
         record.updatedAt = now
         try await store.updateEndpoint(record)
         await notifyChanged(record.endpoint)
-        var out = Self.endpointJSON(record)
+        var out = endpointJSON(record)
         out.set("secret", revealed.map(JSONValue.string))
         out["previousSecretsExpireAt"] = .string(now.adding(seconds: Double(grace)).iso8601Milliseconds)
         return Self.json(.ok, .object(out))
@@ -161,7 +162,7 @@ extension IngestAPI {
         try await store.updateEndpoint(record)
         await notifyChanged(record.endpoint)
         let fresh = try await store.endpointRecord(account: record.endpoint.account, id: record.id) ?? record
-        return Self.json(.ok, .object(Self.endpointJSON(fresh)))
+        return Self.json(.ok, .object(endpointJSON(fresh)))
     }
 
     /// `POST /v1/endpoints/{id}/test`: signs a test event for this endpoint alone and hands the
@@ -182,7 +183,7 @@ extension IngestAPI {
         let event = Event(type: type, account: record.endpoint.account, occurredAt: now, data: data)
         let job: DeliveryJob
         do {
-            job = try Signer.sign(event, for: record.endpoint, now: now)
+            job = try Signer.sign(event, for: record.endpoint, now: now, profiles: profiles)
         } catch {
             if error.isEventNotSupported {
                 throw Problem.invalid("type", rule: "an event the endpoint's profile delivers", error.description)
@@ -205,9 +206,8 @@ extension IngestAPI {
         let body = r.object
         if body.keys.contains("description") { record.description = try r.optionalString("description", maxLength: 1_024) }
         if let profile = try r.optionalString("profile", maxLength: 32) {
-            guard ProfileRegistry.names.contains(profile) else {
-                throw Problem.invalid("profile", rule: "one of \(ProfileRegistry.names.joined(separator: ", "))",
-                                      "unknown profile '\(profile)'")
+            guard profiles.contains(profile) else {
+                throw Problem.invalid("profile", rule: "one of \(profiles.listing)", "unknown profile '\(profile)'")
             }
             record.endpoint.profile = profile
         }
@@ -243,7 +243,7 @@ extension IngestAPI {
         if body.keys.contains("policy") {
             if let o = try r.optionalObject("policy") {
                 record.endpoint.policy = nil
-                record.endpoint.policy = try policy(o, base: Signer.policy(for: record.endpoint))
+                record.endpoint.policy = try policy(o, base: Signer.policy(for: record.endpoint, profiles: profiles))
             } else {
                 record.endpoint.policy = nil
             }
@@ -301,19 +301,14 @@ extension IngestAPI {
         return p
     }
 
-    /// A client-given secret in the profile's stored form (Teekrr keeps only the SHA-256).
+    /// A client-given secret in the profile's stored form (`WebhookProfile.storedSecret(given:)`).
     func storedSecret(_ given: String, profile: String) throws(Problem) -> String {
         guard !given.isEmpty else { throw Problem.invalid("secret", rule: "non-empty", "'secret' must not be empty") }
-        var stored = given
-        if profile == "teekrr", !(given.utf8.count == 64 && given.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) {
-            stored = TeekrrProfile.storedForm(ofPlaintext: given)
-        }
         do {
-            try ProfileRegistry.profile(named: profile).validate(storedSecret: stored)
+            return try profiles.profile(named: profile).storedSecret(given: given)
         } catch {
             throw Problem.invalid("secret", rule: "the \(profile) profile's secret form", error.description)
         }
-        return stored
     }
 
     /// Tells signers to drop their cached copy. Best effort: a signer that misses it still
@@ -328,7 +323,7 @@ extension IngestAPI {
     }
 
     /// The API form of an endpoint: never its secrets, only how many are valid.
-    static func endpointJSON(_ record: EndpointRecord) -> JSONObject {
+    func endpointJSON(_ record: EndpointRecord) -> JSONObject {
         let e = record.endpoint
         let now = Timestamp.now()
         var o: JSONObject = ["id": .string(record.id), "account": .string(e.account), "url": .string(e.url)]
@@ -336,8 +331,9 @@ extension IngestAPI {
         o["profile"] = .string(e.profile)
         o["eventTypes"] = .array(e.eventTypes.map(JSONValue.string))
         o["recipients"] = .array(e.recipients.map(JSONValue.string))
-        var policy = Signer.policy(for: e).jsonObject
-        policy["maxAttempts"] = .number(Double(Signer.policy(for: e).maxAttempts))
+        let effective = Signer.policy(for: e, profiles: profiles)
+        var policy = effective.jsonObject
+        policy["maxAttempts"] = .number(Double(effective.maxAttempts))
         o["policy"] = .object(policy)
         o["policyOverridden"] = .bool(e.policy != nil)
         o["rateLimitPerSecond"] = e.rateLimitPerSecond.map { .number(Double($0)) } ?? .null

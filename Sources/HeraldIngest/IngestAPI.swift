@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import HeraldCore
 import HeraldService
+import HeraldSigning
 import HeraldStore
 import Hummingbird
 import Logging
@@ -20,6 +21,8 @@ public struct IngestAPI: Sendable {
     public let configuration: IngestConfiguration
     public let store: any IngestStore
     public let broker: BrokerLink
+    /// The profiles endpoints and accounts may name (`ProfileRegistry.standard` outside tests).
+    public let profiles: ProfileRegistry
     /// Publishes what a request left in the outbox (events it could not see confirmed).
     let relay: OutboxRelay
     let logger: Logger
@@ -27,10 +30,11 @@ public struct IngestAPI: Sendable {
     let duplicates = Counter(label: "herald_ingest_events_duplicate_total")
 
     public init(configuration: IngestConfiguration, store: any IngestStore, broker: BrokerLink, relay: OutboxRelay,
-                logger: Logger) {
+                profiles: ProfileRegistry = .standard, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.broker = broker
+        self.profiles = profiles
         self.relay = relay
         self.logger = logger
     }

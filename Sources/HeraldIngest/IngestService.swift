@@ -1,4 +1,5 @@
 import HeraldService
+import HeraldSigning
 import HeraldStore
 import Hummingbird
 import HummingbirdCore
@@ -23,11 +24,14 @@ public struct IngestService: Sendable {
     public let broker: BrokerLink
     /// Publishes the transactional outbox (announcements, events a request could not confirm).
     public let relay: OutboxRelay
+    /// The profiles the API accepts: `ProfileRegistry.standard` outside tests.
+    public let profiles: ProfileRegistry
     let logger: Logger
 
     /// Opens the store (creating and migrating it) and prepares the broker link.
-    public init(configuration: IngestConfiguration, logger: Logger) throws {
+    public init(configuration: IngestConfiguration, profiles: ProfileRegistry = .standard, logger: Logger) throws {
         self.configuration = configuration
+        self.profiles = profiles
         self.logger = logger
         self.store = try SQLiteStore(path: configuration.databasePath)
         self.broker = try BrokerLink(url: configuration.amqpURL, publishTimeout: configuration.publishTimeout, logger: logger)
@@ -37,7 +41,8 @@ public struct IngestService: Sendable {
 
     /// The HTTP application; `onServerRunning` receives the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let api = IngestAPI(configuration: configuration, store: store, broker: broker, relay: relay, logger: logger)
+        let api = IngestAPI(configuration: configuration, store: store, broker: broker, relay: relay, profiles: profiles,
+                            logger: logger)
         // RequestReadGuard answers a request that stops arriving for the read timeout with 408;
         // Hummingbird's idle timeout, a little longer, closes connections idle between requests
         // (and any the guard could not answer). A request being answered is never idle.

@@ -20,12 +20,13 @@ public enum Signer {
     ///     `nil` for a first attempt.
     ///   - now: signing time (pinned in tests).
     ///   - nonce: nonce source for schemes that send one.
+    ///   - profiles: where `endpoint.profile` is looked up (tests add profiles of their own).
     /// - Throws: `SigningError`; `isEventNotSupported` means "skip this endpoint", not a failure.
     public static func sign(
         _ event: Event, for endpoint: Endpoint, retrying previous: DeliveryJob? = nil, now: Timestamp,
-        nonce: NonceSource = .random
+        nonce: NonceSource = .random, profiles: ProfileRegistry = .standard
     ) throws(SigningError) -> DeliveryJob {
-        let profile = try ProfileRegistry.profile(named: endpoint.profile)
+        let profile = try profiles.profile(named: endpoint.profile)
         let url = event.callbackUrl ?? endpoint.url
         let secrets = endpoint.activeSecrets(at: now)
         let context = SigningContext(
@@ -35,33 +36,36 @@ public enum Signer {
         return DeliveryJob(
             endpointId: endpoint.id, url: url, profile: profile.name, attempt: previous?.attempt ?? 1,
             firstAttemptAt: previous?.firstAttemptAt ?? now, signedAt: now, notBefore: previous?.notBefore,
-            policy: policy(for: endpoint), rateLimitPerSecond: endpoint.rateLimitPerSecond, headers: request.headers, body: request.body, event: event)
+            policy: policy(for: endpoint, profiles: profiles), rateLimitPerSecond: endpoint.rateLimitPerSecond, headers: request.headers, body: request.body, event: event)
     }
 
-    /// The endpoint's policy: its override, else its profile's default.
-    public static func policy(for endpoint: Endpoint) -> RetryPolicy {
+    /// The endpoint's policy: its override, else its profile's default (the registry's default
+    /// profile's for a name it does not know).
+    public static func policy(for endpoint: Endpoint, profiles: ProfileRegistry = .standard) -> RetryPolicy {
         if let p = endpoint.policy { return p }
-        return (try? ProfileRegistry.profile(named: endpoint.profile).defaultPolicy)
-            ?? StandardWebhooksProfile().defaultPolicy
+        return (try? profiles.profile(named: endpoint.profile).defaultPolicy) ?? profiles.defaultProfile.defaultPolicy
     }
 
     /// Whether `endpoint` receives `event` at all: `Endpoint.accepts` and the profile has a name for it.
-    public static func delivers(_ event: Event, to endpoint: Endpoint) -> Bool {
-        guard endpoint.accepts(event), let p = try? ProfileRegistry.profile(named: endpoint.profile) else { return false }
+    public static func delivers(_ event: Event, to endpoint: Endpoint, profiles: ProfileRegistry = .standard) -> Bool {
+        guard endpoint.accepts(event), let p = try? profiles.profile(named: endpoint.profile) else { return false }
         return p.eventName(for: event) != nil
     }
 
     /// Verifies a received request against `endpoint`'s secrets valid at `now` (all of them, so
     /// the old secret still verifies during a rotation's grace period).
     public static func verify(
-        _ request: ReceivedWebhook, for endpoint: Endpoint, now: Timestamp, toleranceSeconds: Int = 300
+        _ request: ReceivedWebhook, for endpoint: Endpoint, now: Timestamp, toleranceSeconds: Int = 300,
+        profiles: ProfileRegistry = .standard
     ) throws(VerificationError) {
-        guard let profile = try? ProfileRegistry.profile(named: endpoint.profile) else { throw .malformed("profile") }
+        guard let profile = try? profiles.profile(named: endpoint.profile) else { throw .malformed("profile") }
         try profile.verify(request, secrets: endpoint.activeSecrets(at: now), now: now, toleranceSeconds: toleranceSeconds)
     }
 
     /// A new secret for `profile` (see each profile's `generateSecret`).
-    public static func generateSecret(profile name: String) throws(SigningError) -> GeneratedSecret {
-        try ProfileRegistry.profile(named: name).generateSecret()
+    public static func generateSecret(profile name: String, profiles: ProfileRegistry = .standard) throws(SigningError)
+        -> GeneratedSecret
+    {
+        try profiles.profile(named: name).generateSecret()
     }
 }

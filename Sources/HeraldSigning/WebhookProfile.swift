@@ -5,7 +5,12 @@ import HeraldCore
 ///
 /// Profiles are pure: everything that varies (time, nonce, secrets) comes in through
 /// `SigningContext`, so tests pin it. Adding a profile means one file under `Profiles/` and one
-/// row in `ProfileRegistry.all`.
+/// row in `ProfileRegistry.standard` (docs/profiles.md, "Adding a provider").
+///
+/// A profile owns every rule about its secrets: how one is generated, how a given one is stored
+/// (`storedSecret(given:)`) and how a verifier turns what a receiver holds into the key it checks
+/// with (`verificationSecret(receiverHolds:)`). No code outside the profile's file branches on
+/// its name.
 public protocol WebhookProfile: Sendable {
     /// The name endpoints use (`standard`, `eksms` …).
     var name: String { get }
@@ -29,6 +34,14 @@ public protocol WebhookProfile: Sendable {
     func generateSecret() throws(SigningError) -> GeneratedSecret
     /// Checks that a stored secret has this profile's form.
     func validate(storedSecret: String) throws(SigningError)
+    /// The form Herald stores for a secret a client gives (creating an endpoint, rotating its
+    /// secret): Teekrr keeps only its hash. Throws when `given` cannot become a valid stored secret.
+    /// The default keeps `given` as it is, once `validate(storedSecret:)` accepts it.
+    func storedSecret(given: String) throws(SigningError) -> String
+    /// What `verify(_:secrets:…)` takes, from the secret as a receiver holds it
+    /// (`GeneratedSecret.reveal`, an imported plaintext, a `whpk_` public key): how a verifier
+    /// derives its key. The default is the secret itself.
+    func verificationSecret(receiverHolds secret: String) -> String
 }
 
 extension WebhookProfile {
@@ -36,6 +49,11 @@ extension WebhookProfile {
     public func validate(storedSecret: String) throws(SigningError) {
         guard !storedSecret.isEmpty else { throw .invalidSecret("empty secret") }
     }
+    public func storedSecret(given: String) throws(SigningError) -> String {
+        try validate(storedSecret: given)
+        return given
+    }
+    public func verificationSecret(receiverHolds secret: String) -> String { secret }
 
     /// Renders and signs `event`: the exact body bytes and the headers to send.
     ///

@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import HeraldCore
+import HeraldSigning
 import HeraldStore
 import Testing
 
@@ -103,7 +104,7 @@ struct EndpointRouteTests {
                 (#"{"url":"https://bad\\host/"}"#, "url", "http(s) URL"),
                 (#"{"url":"https://x.example:99999/"}"#, "url", "http(s) URL"),
                 (#"{"url":"https://x.example/#frag"}"#, "url", "http(s) URL"),
-                (#"{"url":"https://x.example/","profile":"smtp"}"#, "profile", "one of standard, eksms, ekdsend, httpsms, sinch, teekrr"),
+                (#"{"url":"https://x.example/","profile":"smtp"}"#, "profile", "one of \(ProfileRegistry.standard.listing)"),
                 (#"{"url":"https://x.example/","eventTypes":["Message.*"]}"#, "eventTypes[0]", "pattern [a-z0-9_*?]+(\\.[a-z0-9_*?]+)*"),
                 (#"{"url":"https://x.example/","policy":{"maxAttempts":0}}"#, "policy.maxAttempts", "range 1...51"),
                 (#"{"url":"https://x.example/","policy":{"retryOn":["sometimes"]}}"#, "policy.retryOn[0]",

@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import HeraldCore
 import HeraldIngest
+import HeraldSigning
 import HeraldTestSupport
 import Logging
 #if canImport(FoundationNetworking)
@@ -18,9 +19,11 @@ final class IngestHarness: Sendable {
     let service: IngestService
     let task: Task<Void, Error>
 
-    /// - Parameter amqpURL: a broker URL to use instead of a fresh vhost (e.g. a closed port).
-    static func start(amqpURL: String? = nil, maxBodyBytes: Int = 262_144,
-                      readTimeout: Duration = .seconds(10)) async throws -> IngestHarness {
+    /// - Parameters:
+    ///   - amqpURL: a broker URL to use instead of a fresh vhost (e.g. a closed port).
+    ///   - profiles: the profiles the API accepts (tests add `ExampleProfile`).
+    static func start(amqpURL: String? = nil, maxBodyBytes: Int = 262_144, readTimeout: Duration = .seconds(10),
+                      profiles: ProfileRegistry = .standard) async throws -> IngestHarness {
         var vhost: String?
         let url: String
         if let amqpURL {
@@ -37,7 +40,7 @@ final class IngestHarness: Sendable {
             adminKey: adminKey, maxBodyBytes: maxBodyBytes, publishTimeout: .seconds(3), readTimeout: readTimeout)
         var logger = Logger(label: "test.ingest")
         logger.logLevel = .critical  // cancelling the service at the end logs expected shutdown errors
-        let service = try IngestService(configuration: config, logger: logger)
+        let service = try IngestService(configuration: config, profiles: profiles, logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let task = Task { try await service.run(signals: []) { continuation.yield($0) } }
         var port = 0
@@ -128,8 +131,9 @@ final class IngestHarness: Sendable {
 
 /// Runs `body` with a started harness and always stops it.
 func withIngest(amqpURL: String? = nil, maxBodyBytes: Int = 262_144, readTimeout: Duration = .seconds(10),
-                _ body: (IngestHarness) async throws -> Void) async throws {
-    let harness = try await IngestHarness.start(amqpURL: amqpURL, maxBodyBytes: maxBodyBytes, readTimeout: readTimeout)
+                profiles: ProfileRegistry = .standard, _ body: (IngestHarness) async throws -> Void) async throws {
+    let harness = try await IngestHarness.start(amqpURL: amqpURL, maxBodyBytes: maxBodyBytes, readTimeout: readTimeout,
+                                                profiles: profiles)
     do {
         try await body(harness)
     } catch {

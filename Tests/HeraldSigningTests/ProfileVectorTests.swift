@@ -115,10 +115,15 @@ struct EventNameTests {
         }
     }
 
-    @Test("the registry holds six distinct profiles, standard first")
+    @Test("the registry finds each of its profiles by name, defaults to standard and refuses others")
     func registry() throws {
-        #expect(ProfileRegistry.names == ["standard", "eksms", "ekdsend", "httpsms", "sinch", "teekrr"])
-        #expect(throws: SigningError.unknownProfile("nope")) { try ProfileRegistry.profile(named: "nope") }
+        let registry = ProfileRegistry.standard
+        #expect(registry.defaultName == "standard" && registry.defaultProfile.name == "standard")
+        for name in registry.names {
+            let found = try registry.profile(named: name).name
+            #expect(found == name, "looked up \(name), got \(found)")
+        }
+        #expect(throws: SigningError.unknownProfile("nope")) { try registry.profile(named: "nope") }
     }
 
     @Test("default policies follow the seeds")

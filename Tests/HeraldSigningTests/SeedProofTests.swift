@@ -32,7 +32,7 @@ struct SeedProofTests {
     ]
 
     static func sign(_ c: ProfileCase, extra: JSONObject, secrets: [String]? = nil) throws -> SignedRequest {
-        let profile = try ProfileRegistry.profile(named: c.profile)
+        let profile = try ProfileRegistry.standard.profile(named: c.profile)
         let event = Hostile.event(c.status, extra: extra, reason: c.status == .delivered ? nil : "absent \"subscriber\" / नेटवर्क")
         let ctx = SigningContext(endpointId: "ep_1", url: url, account: event.account, secrets: secrets ?? [c.stored], now: .now())
         return try profile.sign(event, context: ctx)

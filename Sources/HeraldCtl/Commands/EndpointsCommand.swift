@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldSigning
 
 /// `heraldctl endpoints …`: manage subscriptions through herald-ingest's admin API.
 struct EndpointsCommand: AsyncParsableCommand {
@@ -15,7 +16,7 @@ struct EndpointsCommand: AsyncParsableCommand {
 struct EndpointFields: ParsableArguments {
     @Option(help: "Where to POST webhooks.")
     var url: String?
-    @Option(help: "Signing profile: standard, eksms, ekdsend, httpsms, sinch, teekrr.")
+    @Option(help: "Signing profile: \(ProfileRegistry.standard.listing).")
     var profile: String?
     @Option(name: .customLong("event-type"), help: "Event-type glob to subscribe to (repeat; none = all).")
     var eventTypes: [String] = []

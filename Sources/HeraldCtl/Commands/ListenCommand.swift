@@ -16,15 +16,15 @@ struct ListenCommand: AsyncParsableCommand {
               heraldctl listen --port 9000 --profile eksms --secret <the secret it printed>
 
             Answers 200 when the signature verifies and 401 when it does not (so Herald retries).
-            Profiles: standard, eksms, ekdsend, httpsms, sinch, teekrr.
+            Profiles: \(ProfileRegistry.standard.listing).
             """)
 
     @Option(help: "Port to listen on (0 picks a free one and prints it).")
     var port: Int = 9000
     @Option(help: "Address to bind.")
     var host: String = "127.0.0.1"
-    @Option(help: "Signing profile of the endpoint.")
-    var profile: String = "standard"
+    @Option(help: "Signing profile of the endpoint: \(ProfileRegistry.standard.listing).")
+    var profile: String = ProfileRegistry.standard.defaultName
     @Option(help: "The endpoint's secret as the receiver knows it (repeat during a rotation).")
     var secret: [String] = []
     @Option(help: "The public URL the sender posts to (httpSMS checks it as the token audience).")
@@ -37,8 +37,8 @@ struct ListenCommand: AsyncParsableCommand {
     func validate() throws {
         guard !secret.isEmpty else { throw ValidationError("--secret is required (the endpoint's signing secret)") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
-        guard ProfileRegistry.names.contains(profile) else {
-            throw ValidationError("unknown profile '\(profile)': use one of \(ProfileRegistry.names.joined(separator: ", "))")
+        guard ProfileRegistry.standard.contains(profile) else {
+            throw ValidationError("unknown profile '\(profile)': use one of \(ProfileRegistry.standard.listing)")
         }
     }
 

@@ -43,6 +43,25 @@ public struct TeekrrProfile: WebhookProfile {
         Hex.encode(Crypto.sha256(secret.bytes))
     }
 
+    /// A given secret that is already 64 lower-case hex characters is taken as the stored hash
+    /// (imported from Teekrr); anything else is a plaintext and is hashed.
+    public func storedSecret(given: String) throws(SigningError) -> String {
+        let stored = verificationSecret(receiverHolds: given)
+        try validate(storedSecret: stored)
+        return stored
+    }
+
+    /// Teekrr's receivers hold the plaintext (`tk_whsec_…`) and key their HMAC with its hex
+    /// SHA-256; a value that already is that hash is used as it is.
+    public func verificationSecret(receiverHolds secret: String) -> String {
+        TeekrrProfile.isStoredForm(secret) ? secret : TeekrrProfile.storedForm(ofPlaintext: secret)
+    }
+
+    /// 64 lower-case hex characters, the form `storedForm(ofPlaintext:)` prints.
+    static func isStoredForm(_ s: String) -> Bool {
+        s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
     public func validate(storedSecret: String) throws(SigningError) {
         guard storedSecret.utf8.count == 64, Hex.decode(storedSecret) != nil else {
             throw .invalidSecret("teekrr stores hex(SHA-256(secret)), 64 hex characters")
