@@ -1,4 +1,4 @@
-import CRabbitMQ
+internal import CRabbitMQ
 import Foundation
 
 /// Owns the C memory behind the strings and tables handed to one rabbitmq-c call.

@@ -1,4 +1,4 @@
-import CRabbitMQ
+internal import CRabbitMQ
 import Foundation
 
 /// One live rabbitmq-c connection: the C handle and the calls made on it.

@@ -46,6 +46,13 @@ public struct DeliveryResponse: Sendable, Hashable {
         return headers.first { $0.name.lowercased() == lowered }?.value
     }
 
+    /// `latency` in whole nanoseconds (the latency histogram); the attempt record's
+    /// milliseconds are this divided by 1 000 000.
+    public var latencyNanoseconds: Int64 {
+        let (seconds, attoseconds) = latency.components
+        return Int64(clamping: seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
     /// The body prefix as text (invalid UTF-8 repaired), for logs and attempt records.
     public var bodySnippet: String { String(decoding: bodyPrefix, as: UTF8.self) }
 }

@@ -34,14 +34,10 @@ extension SignerService {
         var jobs: [DeliveryJob] = []
         var publications: [AMQPPublication] = []
         // Stored endpoints keep their own URL: the callbackUrl is one more destination, not an
-        // override (the job keeps the whole event; only signing sees it without the callback).
-        var toEndpoints = event
-        toEndpoints.callbackUrl = nil
-        for endpoint in entry.endpoints where Signer.delivers(toEndpoints, to: endpoint) {
+        // override (each job carries the whole event).
+        for endpoint in entry.endpoints where Signer.delivers(event, to: endpoint) {
             do throws(SigningError) {
-                var job = try Signer.sign(toEndpoints, for: endpoint, now: now)
-                job.event = event
-                jobs.append(job)
+                jobs.append(try Signer.sign(event, for: endpoint, to: endpoint.url, now: now))
             } catch where error.isEventNotSupported {
                 continue
             } catch {
@@ -52,7 +48,7 @@ extension SignerService {
             let endpoint = CallbackEndpoint.endpoint(for: entry.account, url: url)
             if Signer.delivers(event, to: endpoint) {
                 do throws(SigningError) {
-                    jobs.append(try Signer.sign(event, for: endpoint, now: now))
+                    jobs.append(try Signer.sign(event, for: endpoint, to: url, now: now))
                 } catch where error.isEventNotSupported {
                 } catch {
                     publications.append(signingFailed(event, endpoint: endpoint, error: error, delivery: delivery))

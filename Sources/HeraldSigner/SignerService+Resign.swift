@@ -20,9 +20,7 @@ extension SignerService {
         let now = Timestamp.now()
 
         // Not due yet (a wait longer than the longest tier): park it again, attempt unchanged.
-        if let notBefore = job.notBefore, notBefore > now {
-            let wait = Double(notBefore.millisecondsSinceEpoch - now.millisecondsSinceEpoch) / 1000
-            let tier = DelayTier.atLeast(seconds: wait)
+        if let tier = job.parkingTier(now: now) {
             if await publishThenAck([QueueMessages.job(job, to: .tier(tier), from: .signer, parkedBecause: "not_before")], for: delivery, connection: connection,
                                     metadata: metadata) {
                 statistics.parked()
@@ -69,11 +67,10 @@ extension SignerService {
             return
         }
 
-        var signing = job.event
-        if !CallbackEndpoint.isCallback(job.endpointId) { signing.callbackUrl = nil }
+        // The endpoint's current URL (a callback endpoint is rebuilt with the event's callbackUrl).
         var fresh: DeliveryJob
         do {
-            fresh = try Signer.sign(signing, for: endpoint, retrying: job, now: now)
+            fresh = try Signer.sign(job.event, for: endpoint, to: endpoint.url, retrying: job, now: now)
         } catch {
             await deadLetter(delivery, .about(job, reason: "signing-failed", error: error.description, attempts: job.attempt - 1),
                              connection: connection)
@@ -81,7 +78,6 @@ extension SignerService {
         }
         // The wait is over (`Signer.sign` keeps the attempt number and takes the current policy).
         fresh.notBefore = nil
-        fresh.event = job.event
         if await publishThenAck([QueueMessages.job(fresh, to: .deliver, from: .signer)], for: delivery, connection: connection,
                                 metadata: metadata) {
             statistics.signed(profiles: [fresh.profile])

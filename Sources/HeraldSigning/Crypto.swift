@@ -1,4 +1,4 @@
-import CCrypto
+internal import CCrypto
 
 /// The OpenSSL primitives Herald signs with. No OpenSSL type escapes this file.
 enum Crypto {

@@ -11,7 +11,8 @@ import HeraldCore
 /// publish(job.wireEncoded())   // to herald.deliveries
 /// ```
 public enum Signer {
-    /// Renders and signs `event` for `endpoint`.
+    /// Renders and signs `event` for `endpoint`, to `destination(of:for:)`: the event's
+    /// `callbackUrl` when it has one, else the endpoint's URL.
     ///
     /// - Parameters:
     ///   - previous: the job being retried or replayed: the new job keeps its attempt number
@@ -26,8 +27,32 @@ public enum Signer {
         _ event: Event, for endpoint: Endpoint, retrying previous: DeliveryJob? = nil, now: Timestamp,
         nonce: NonceSource = .random, profiles: ProfileRegistry = .standard
     ) throws(SigningError) -> DeliveryJob {
+        try sign(event, for: endpoint, to: destination(of: event, for: endpoint), retrying: previous, now: now, nonce: nonce,
+             profiles: profiles)
+    }
+
+    /// Renders and signs `event` for `endpoint`, to be sent to `url`.
+    ///
+    /// The destination is the caller's decision: the signer sends every stored endpoint's job to
+    /// that endpoint's own URL even when the event also has a `callbackUrl` (the callback is one
+    /// more destination with an endpoint of its own), and the job still carries the whole event.
+    ///
+    /// ```swift
+    /// let job = try Signer.sign(event, for: endpoint, to: endpoint.url, now: .now())
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - url: where the request goes (`DeliveryJob.url`; httpSMS also signs it as the JWT audience).
+    ///   - previous: the job being retried or replayed (see `sign(_:for:retrying:now:nonce:)`).
+    ///   - now: signing time (pinned in tests).
+    ///   - nonce: nonce source for schemes that send one.
+    ///   - profiles: where `endpoint.profile` is looked up (tests add profiles of their own).
+    /// - Throws: `SigningError`; `isEventNotSupported` means "skip this endpoint", not a failure.
+    public static func sign(
+        _ event: Event, for endpoint: Endpoint, to url: String, retrying previous: DeliveryJob? = nil, now: Timestamp,
+        nonce: NonceSource = .random, profiles: ProfileRegistry = .standard
+    ) throws(SigningError) -> DeliveryJob {
         let profile = try profiles.profile(named: endpoint.profile)
-        let url = event.callbackUrl ?? endpoint.url
         let secrets = endpoint.activeSecrets(at: now)
         let context = SigningContext(
             endpointId: endpoint.id, url: url, account: event.account,
@@ -37,6 +62,12 @@ public enum Signer {
             endpointId: endpoint.id, url: url, profile: profile.name, attempt: previous?.attempt ?? 1,
             firstAttemptAt: previous?.firstAttemptAt ?? now, signedAt: now, notBefore: previous?.notBefore,
             policy: policy(for: endpoint, profiles: profiles), rateLimitPerSecond: endpoint.rateLimitPerSecond, headers: request.headers, body: request.body, event: event)
+    }
+
+    /// Where a job for `event` signed for `endpoint` goes when the caller does not say: the
+    /// event's one-off `callbackUrl` when it has one, else the endpoint's URL.
+    public static func destination(of event: Event, for endpoint: Endpoint) -> String {
+        event.callbackUrl ?? endpoint.url
     }
 
     /// The endpoint's policy: its override, else its profile's default (the registry's default

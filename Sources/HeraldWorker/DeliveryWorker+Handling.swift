@@ -22,14 +22,13 @@ extension DeliveryWorker {
         }
         let now = Timestamp.now()
         // Not yet due (a wait longer than the longest tier): park again, no attempt spent.
-        if let notBefore = job.notBefore, notBefore > now {
-            let seconds = Double(notBefore.millisecondsSinceEpoch - now.millisecondsSinceEpoch) / 1000
-            await park(job, delivery, seconds: seconds, cause: "not_before", connection)
+        if let tier = job.parkingTier(now: now) {
+            await park(job, delivery, in: tier, cause: "not_before", connection)
             return
         }
         switch await gate.admit(job.endpointId, rateLimit: job.rateLimitPerSecond) {
         case .park(let cause, let seconds):
-            await park(job, delivery, seconds: seconds, cause: cause, connection)
+            await park(job, delivery, in: DelayTier.atLeast(seconds: seconds), cause: cause, connection)
         case .go:
             await attempt(job, delivery, connection)
         }
@@ -44,19 +43,13 @@ extension DeliveryWorker {
         metrics.transferEnded()
         let now = Timestamp.now()
         let outcome = DeliveryDecision.decide(response, policy: job.policy, attempt: job.attempt, now: now)
-        if case .abandoned = outcome {
-            gate.finish(job.endpointId, healthy: nil)
-        } else {
-            let failure = DeliveryDecision.failure(of: response, now: now)
-            gate.finish(job.endpointId, healthy: !(failure?.indicatesUnhealthyEndpoint ?? false))
-        }
-        metrics.latency.recordNanoseconds(Int64(clamping: response.latency.components.seconds * 1_000_000_000
-            + response.latency.components.attoseconds / 1_000_000_000))
+        gate.finish(job.endpointId, healthy: outcome.endpointHealthy)
+        let latencyNanoseconds = response.latencyNanoseconds
+        metrics.latency.recordNanoseconds(latencyNanoseconds)
 
-        let (secs, attos) = response.latency.components
         var record = AttemptRecord(
             eventId: job.event.id, endpointId: job.endpointId, attempt: job.attempt, at: startedAt,
-            outcome: .delivered, statusCode: response.status, latencyMs: Int(secs * 1000 + attos / 1_000_000_000_000_000),
+            outcome: .delivered, statusCode: response.status, latencyMs: Int(latencyNanoseconds / 1_000_000),
             error: nil, responseSnippet: response.bodyPrefix.isEmpty ? nil : response.bodySnippet, url: job.url,
             account: job.event.account, eventType: job.event.type)
         // Built only where a log line is likely (not per successful delivery: it was measurable).
@@ -89,7 +82,7 @@ extension DeliveryWorker {
         case .dead(let reason):
             record.outcome = .dead
             record.error = reason.message
-            let deadReason = WorkerMessages.deadReason(reason)
+            let deadReason = reason.deadLetterReason
             metrics.delivery(outcome: "dead", status: response.status)
             metrics.dead(reason: deadReason)
             var metadata = metadata()
@@ -110,8 +103,7 @@ extension DeliveryWorker {
     }
 
     /// Sends the job to a delay tier without spending an attempt.
-    private func park(_ job: DeliveryJob, _ delivery: AMQPDelivery, seconds: Double, cause: String, _ connection: AMQPConnection) async {
-        let tier = DelayTier.atLeast(seconds: seconds)
+    private func park(_ job: DeliveryJob, _ delivery: AMQPDelivery, in tier: DelayTier, cause: String, _ connection: AMQPConnection) async {
         metrics.parked(cause: cause)
         logger.debug("parked", metadata: [
             "event.id": .string(job.event.id), "endpoint.id": .string(job.endpointId),

@@ -1,3 +1,4 @@
+import Foundation
 import HeraldDelivery
 import HeraldService
 
@@ -59,12 +60,9 @@ public struct WorkerConfiguration: Sendable {
 
     /// Reads the keys above; a bad value throws naming its key.
     public init(environment: ServiceEnvironment) throws(ConfigurationError) {
-        let guardConfig: DestinationGuard
-        do {
-            guardConfig = try DestinationGuard(environment: environment.values)
-        } catch {
-            throw ConfigurationError(key: error.key, problem: error.reason)
-        }
+        let guardConfig = DestinationGuard(
+            allowed: try Self.ranges("HERALD_ALLOW_PRIVATE", in: environment),
+            httpsOnly: try environment.bool("HERALD_HTTPS_ONLY", default: false))
         let rate = try environment.integer("HERALD_WORKER_RATE_LIMIT", default: 0, range: 0...1_000_000)
         self.init(
             amqpURL: environment.string("HERALD_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/"),
@@ -82,4 +80,20 @@ public struct WorkerConfiguration: Sendable {
             destinationGuard: guardConfig)
     }
 
+    /// A comma-separated list of addresses or CIDRs (`127.0.0.1/32, ::1/128`); empty items are
+    /// skipped, unset means none.
+    static func ranges(_ key: String, in environment: ServiceEnvironment) throws(ConfigurationError) -> [CIDR] {
+        guard let list = environment.raw(key) else { return [] }
+        var ranges: [CIDR] = []
+        for item in list.split(separator: ",") {
+            let trimmed = item.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+            if trimmed.isEmpty { continue }
+            guard let range = CIDR(trimmed) else {
+                throw ConfigurationError(
+                    key: key, problem: "'\(trimmed)' is not an address or CIDR (e.g. 127.0.0.1/32, ::1/128)")
+            }
+            ranges.append(range)
+        }
+        return ranges
+    }
 }

@@ -57,7 +57,7 @@ final class PipelineHarness: Sendable {
         let worker = DeliveryWorker(configuration: WorkerConfiguration(
             amqpURL: url, opsPort: 0, concurrency: 64, perEndpoint: 16,
             breaker: .init(failureThreshold: 1_000, coolDown: .seconds(1)), shutdownGrace: .seconds(2),
-            destinationGuard: try DestinationGuard(environment: ["HERALD_ALLOW_PRIVATE": "127.0.0.1/32"])), logger: quiet)
+            destinationGuard: DestinationGuard(allowed: [CIDR("127.0.0.1/32")!])), logger: quiet)
         let workerTask = Task { try await worker.run() }
 
         guard await eventually(timeout: .seconds(30), { signer.isReady }) else {

@@ -25,7 +25,7 @@ final class WorkerHarness: Sendable {
         var configuration = WorkerConfiguration(
             amqpURL: url, opsPort: 0, concurrency: 64, perEndpoint: 16,
             breaker: .init(failureThreshold: 5, coolDown: .seconds(30)), shutdownGrace: .seconds(5),
-            destinationGuard: try DestinationGuard(environment: ["HERALD_ALLOW_PRIVATE": "127.0.0.1/32"]))
+            destinationGuard: DestinationGuard(allowed: [CIDR("127.0.0.1/32")!]))
         configure(&configuration)
         var worker: DeliveryWorker?
         var task: Task<Void, Error>?

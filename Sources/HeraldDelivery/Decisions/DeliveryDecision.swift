@@ -12,6 +12,19 @@ public enum DeliveryOutcome: Sendable, Hashable {
     /// The transfer was abandoned (shutdown, cancellation): not an attempt. Hand the job back
     /// unacked so another worker delivers it.
     case abandoned(FailureReason)
+
+    /// The circuit breaker's verdict on the attempt, decided with the outcome: false when it says
+    /// the endpoint is unhealthy (timed out, unreachable, 5xx, 429, whatever the policy then made
+    /// of it), true when the receiver answered sanely (2xx, or a 4xx rejecting one request), nil
+    /// when there was no attempt (abandoned).
+    public var endpointHealthy: Bool? {
+        switch self {
+        case .delivered: return true
+        case .retry(let plan): return !plan.reason.indicatesUnhealthyEndpoint
+        case .dead(let reason): return !reason.indicatesUnhealthyEndpoint
+        case .abandoned: return nil
+        }
+    }
 }
 
 /// Classifies attempts: pure, so the worker and the tests share one definition of success.
@@ -23,6 +36,9 @@ public enum DeliveryOutcome: Sendable, Hashable {
 ///    not followed), refused destinations and invalid requests are `.dead` at once.
 /// 4. 5xx, 429, timeouts and connection errors retry only when the policy's `retryOn` names them,
 ///    only while `attempt < policy.maxAttempts`, and never sooner than `Retry-After` asks.
+///
+/// The outcome also carries the circuit breaker's verdict (`DeliveryOutcome.endpointHealthy`),
+/// so a worker judges the endpoint's health from the same decision.
 ///
 /// ```swift
 /// switch DeliveryDecision.decide(response, policy: job.policy, attempt: job.attempt, now: Timestamp()) {
@@ -46,11 +62,11 @@ public enum DeliveryDecision {
         }
         switch error.code {
         case .timeout:
-            return FailureReason(label: error.label, message: error.message, condition: .timeout)
+            return FailureReason(label: error.label, message: error.message, condition: .timeout, errorCode: error.code)
         case .connectionRefused, .dns, .tls, .connectionFailed, .other:
-            return FailureReason(label: error.label, message: error.message, condition: .connectionError)
+            return FailureReason(label: error.label, message: error.message, condition: .connectionError, errorCode: error.code)
         default:  // refused destination, invalid request, cancelled: nothing to retry
-            return FailureReason(label: error.label, message: error.message)
+            return FailureReason(label: error.label, message: error.message, errorCode: error.code)
         }
     }
 

@@ -19,10 +19,14 @@ public struct FailureReason: Sendable, Hashable, CustomStringConvertible {
     public var retryAfterSeconds: Double?
     /// The job ran out of attempts (set on the dead outcome only).
     public var exhausted: Bool
+    /// The transport error's code when the failure is one (no usable response), nil when the
+    /// receiver answered.
+    public var errorCode: DeliveryError.Code?
 
     public init(
         label: String, message: String, status: Int? = nil, condition: RetryCondition? = nil,
-        disablesEndpoint: Bool = false, retryAfterSeconds: Double? = nil, exhausted: Bool = false
+        disablesEndpoint: Bool = false, retryAfterSeconds: Double? = nil, exhausted: Bool = false,
+        errorCode: DeliveryError.Code? = nil
     ) {
         self.label = label
         self.message = message
@@ -31,6 +35,18 @@ public struct FailureReason: Sendable, Hashable, CustomStringConvertible {
         self.disablesEndpoint = disablesEndpoint
         self.retryAfterSeconds = retryAfterSeconds
         self.exhausted = exhausted
+        self.errorCode = errorCode
+    }
+
+    /// The short reason a dead letter for this failure carries (its `herald-reason` header and
+    /// the workers' dead-letter metric): `gone` (410), `retries-exhausted`, `destination-refused`,
+    /// `invalid-request`, else `permanent-failure`.
+    public var deadLetterReason: String {
+        if disablesEndpoint { return "gone" }
+        if exhausted { return "retries-exhausted" }
+        if errorCode == .refusedDestination { return "destination-refused" }
+        if errorCode == .invalidRequest { return "invalid-request" }
+        return "permanent-failure"
     }
 
     /// Whether this failure says the endpoint is unhealthy (for the circuit breaker): it timed

@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 
 // Owners of curl's C handles. None of these is Sendable: they are created, used and freed on
 // the engine's thread only (see CurlMultiLoop).

@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 import Foundation
 
 /// The only state shared between callers and the engine thread: queued commands, the engine's

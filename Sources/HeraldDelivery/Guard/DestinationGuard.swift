@@ -5,8 +5,11 @@
 /// The engine asks the guard about the address each socket is about to connect to, after DNS,
 /// so a host name that resolves (or re-resolves) to 10.0.0.5 is refused like the literal would be.
 ///
+/// The worker reads its allowlist and HTTPS-only flag from the environment
+/// (`WorkerConfiguration`); the guard itself takes typed values.
+///
 /// ```swift
-/// let guard = try DestinationGuard(environment: ProcessInfo.processInfo.environment)
+/// let guard = DestinationGuard(allowed: [CIDR("10.1.0.0/16")!])
 /// guard.refusal(for: IPAddress("127.0.0.1")!)?.reason
 /// // "destination 127.0.0.1 is loopback; allow it with HERALD_ALLOW_PRIVATE"
 /// ```
@@ -20,49 +23,6 @@ public struct DestinationGuard: Sendable, Hashable {
     public init(allowed: [CIDR] = [], httpsOnly: Bool = false) {
         self.allowed = allowed
         self.httpsOnly = httpsOnly
-    }
-
-    /// Reads the guard's configuration:
-    /// - `HERALD_ALLOW_PRIVATE`: comma-separated CIDRs to allow, e.g. `127.0.0.1/32,::1/128`
-    ///   (default: none).
-    /// - `HERALD_HTTPS_ONLY`: `true`/`false`/`1`/`0` (default `false`).
-    ///
-    /// - Throws: `DestinationGuard.ConfigurationError` naming the key and the bad value.
-    public init(environment: [String: String]) throws(ConfigurationError) {
-        var allowed: [CIDR] = []
-        if let list = environment["HERALD_ALLOW_PRIVATE"] {
-            for item in list.split(separator: ",") where !item.trimmingSpaces.isEmpty {
-                guard let cidr = CIDR(String(item)) else {
-                    throw ConfigurationError(
-                        key: "HERALD_ALLOW_PRIVATE",
-                        reason: "'\(item.trimmingSpaces)' is not an address or CIDR (e.g. 127.0.0.1/32, ::1/128)")
-                }
-                allowed.append(cidr)
-            }
-        }
-        var httpsOnly = false
-        if let flag = environment["HERALD_HTTPS_ONLY"] {
-            switch flag.trimmingSpaces.lowercased() {
-            case "1", "true", "yes", "on": httpsOnly = true
-            case "", "0", "false", "no", "off": httpsOnly = false
-            default:
-                throw ConfigurationError(key: "HERALD_HTTPS_ONLY", reason: "'\(flag)' is not true or false")
-            }
-        }
-        self.init(allowed: allowed, httpsOnly: httpsOnly)
-    }
-
-    /// A configuration value the guard cannot use.
-    public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
-        public let key: String
-        public let reason: String
-
-        public init(key: String, reason: String) {
-            self.key = key
-            self.reason = reason
-        }
-
-        public var description: String { "\(key): \(reason)" }
     }
 
     /// Why a destination is refused, or nil when the address may be used.
