@@ -45,7 +45,11 @@ missing=()
 for p in "${packages[@]}"; do "$venv/bin/python" -c "import $p" 2>/dev/null || missing+=("$p"); done
 if ((${#missing[@]})); then
     log "pip install ${missing[*]} (into $venv)"
-    timeout 600 "$venv/bin/pip" install -q "${missing[@]}" >&2
+    if ! timeout 600 "$venv/bin/pip" install -q "${missing[@]}" >&2; then
+        # The smoke test still checks Herald without PyPI (no pika: the HTTP path only).
+        [ $smoke = 1 ] && [ "${PEERS:-0}" != 1 ] || { echo "e2e: pip install failed" >&2; exit 1; }
+        log "pip install failed; the smoke run goes on without ${missing[*]}"
+    fi
 fi
 
 # ---------------------------------------------------------------- binaries
