@@ -29,7 +29,8 @@ case "${1:-}" in
 *) echo "usage: Benchmarks/e2e/run.sh [--smoke]" >&2; exit 2 ;;
 esac
 export E2E_SMOKE=$smoke
-OUT=${OUT:-$bench/out/$(date -u +%Y%m%dT%H%M%SZ)$([ $smoke = 1 ] && echo -smoke)}
+suffix=; [ $smoke = 1 ] && suffix=-smoke
+OUT=${OUT:-$bench/out/$(date -u +%Y%m%dT%H%M%SZ)$suffix}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 log() { printf '==> %s\n' "$*" >&2; }
