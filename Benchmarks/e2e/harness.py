@@ -477,7 +477,8 @@ def latency(system, rx, run, rate, make_sender, threads):
     summary = rx.summary(set(sched))
     res = {"system": system, "rate": rate, "run": run, "offered": len(sched), "arrived": summary["distinct"],
            "duplicates": summary["duplicates"], "sent": stats["sent"], "failed": stats["failed"],
-           "unsent": stats["unsent"], "send_seconds": stats["send_seconds"], "errors": stats["errors"][:3],
+           "unsent": stats["unsent"], "send_seconds": stats["send_seconds"],
+           "achieved_per_s": round(len(sched) / max(stats["send_seconds"], 1e-9)), "errors": stats["errors"][:3],
            **percentiles(lat)}
     log(f"  {system} @{rate}/s: {res['arrived']}/{res['offered']} arrived, p50 {res['p50_ms']} ms, "
         f"p99 {res['p99_ms']} ms, max {res['max_ms']} ms" + (f", {res['failed']} failed" if res['failed'] else ""))
@@ -494,6 +495,23 @@ def warm_up(system, rx, run, make_sender):
     s.close()
     if not rx.wait_for(5, timeout=60, settle=0.1):
         raise RuntimeError(f"{system}: warm-up events did not arrive within 60 s (see {OUT}/*.log)")
+
+
+def parallel(ids, send, threads=4):
+    """send(id) for every id from `threads` threads (the peers' enqueue: their publish is not confirmed)."""
+    errors = []
+
+    def run(part):
+        for i in part:
+            try:
+                send(i)
+            except Exception as e:  # noqa: BLE001
+                errors.append(repr(e))
+    ts = [threading.Thread(target=run, args=(ids[k::threads],)) for k in range(threads)]
+    [t.start() for t in ts]
+    [t.join(timeout=600) for t in ts]
+    if errors:
+        raise RuntimeError(f"{len(errors)} enqueues failed, first: {errors[0]}")
 
 
 class CelerySender:
@@ -596,10 +614,10 @@ def main():
                 if system == "herald":
                     r = drain("herald", rx, run, herald_api_enqueue, lambda w=w: start_herald(w), N, w)
                 elif system == "celery":
-                    r = drain("celery", rx, run, lambda ids: [CelerySender(peers[0]).send(i) for i in ids],
+                    r = drain("celery", rx, run, lambda ids: parallel(ids, CelerySender(peers[0]).send),
                               lambda: start_peer("celery"), PEER_N)
                 else:
-                    r = drain("dramatiq", rx, run, lambda ids: [DramatiqSender(peers[1]).send(i) for i in ids],
+                    r = drain("dramatiq", rx, run, lambda ids: parallel(ids, DramatiqSender(peers[1]).send),
                               lambda: start_peer("dramatiq"), PEER_N)
                 results["drain"].append(r)
             # Open-loop latency: each system's consumers run for all its rates, then stop.
@@ -610,7 +628,7 @@ def main():
                     procs = start_herald(LATENCY_WORKERS)
                     senders = [("herald-http", lambda: HttpSender(key), 64)]
                     if HAVE_PIKA:
-                        senders.append(("herald-amqp", lambda: PikaPlatform(account), 16))
+                        senders.append(("herald-amqp", lambda: PikaPlatform(account), 32))
                     else:
                         log("  pika is not installed: no platform publishing to herald.events")
                 elif system == "celery":
