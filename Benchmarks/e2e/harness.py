@@ -605,6 +605,7 @@ def main():
     try:
         for run in range(1, RUNS + 1):
             log(f"run {run}/{RUNS} (load average {open('/proc/loadavg').read().split()[0]})")
+            results.setdefault("loadavg_runs", []).append(open("/proc/loadavg").read().split()[:3])
             # Interleaved: the order of the systems rotates from run to run.
             drains = [("herald", w) for w in WORKERS]
             if PEERS:
@@ -659,6 +660,12 @@ def main():
                 finally:
                     stop(procs)
             results["ceilings"].append(ceilings(run))
+        # What the queues really were (type, durability, arguments), for the record.
+        results["queues"] = {}
+        for vhost in ["/"] + (["celery", "dramatiq"] if PEERS else []):
+            q = subprocess.run(["rabbitmqctl", "-n", NODE, "list_queues", "-p", vhost, "--no-table-headers", "-q",
+                                "name", "type", "durable", "arguments"], capture_output=True, text=True, timeout=60)
+            results["queues"][vhost] = q.stdout.strip().splitlines()
     finally:
         stop(list(STARTED))
         results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
