@@ -579,7 +579,14 @@ def ceilings(run):
     return out
 
 
+def save(results):
+    with open(os.path.join(OUT, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+
+
 def main():
+    # SIGTERM (timeout, run.sh's caller) unwinds like Ctrl-C, so `finally` stops every child.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.makedirs(OUT, exist_ok=True)
     results = {"settings": {"N": N, "PEER_N": PEER_N, "RUNS": RUNS, "RATES": RATES, "DURATION": DURATION,
                             "WORKERS": WORKERS, "PEERS": PEERS, "LATENCY_WORKERS": LATENCY_WORKERS,
@@ -660,6 +667,7 @@ def main():
                 finally:
                     stop(procs)
             results["ceilings"].append(ceilings(run))
+            save(results)  # after every run: a run cut short still leaves the runs before it
         # What the queues really were (type, durability, arguments), for the record.
         results["queues"] = {}
         for vhost in ["/"] + (["celery", "dramatiq"] if PEERS else []):
@@ -670,8 +678,7 @@ def main():
         stop(list(STARTED))
         results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         results["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
-        with open(os.path.join(OUT, "results.json"), "w") as f:
-            json.dump(results, f, indent=1)
+        save(results)
     import report
     ok = report.main(os.path.join(OUT, "results.json"))
     # One line for scripts/test.sh (and a reader in a hurry).
