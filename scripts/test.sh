@@ -73,6 +73,19 @@ python3 -c 'import pika, standardwebhooks' 2>/dev/null || pip install --quiet pi
 echo "==> scripts/fault-suite.py (short form)"
 HERALD_BIN=.build/debug scripts/fault-suite.py 2>&1 | tee -a "$results" || status=1
 
+# The end-to-end benchmark's harness, smoke-sized (tiny N, one rate, one run, no peers) with the
+# debug binaries, on a node of its own: proves Benchmarks/e2e/run.sh still works.
+echo "==> Benchmarks/e2e/run.sh --smoke"
+e2e_out=$(mktemp -d /tmp/herald-e2e-smoke.XXXXXX)
+if e2e_log=$(HERALD_BIN=.build/debug OUT=$e2e_out timeout 900 Benchmarks/e2e/run.sh --smoke 2>&1); then
+    echo "PASS  e2e smoke: $(grep -m1 '^E2E-SUMMARY: ' <<<"$e2e_log" | sed 's/^E2E-SUMMARY: //')" | tee -a "$results"
+    rm -rf "$e2e_out"
+else
+    echo "$e2e_log" | tail -30
+    echo "FAIL  e2e smoke: $(grep -m1 '^E2E-SUMMARY: ' <<<"$e2e_log" | sed 's/^E2E-SUMMARY: //' || true) (logs in $e2e_out)" | tee -a "$results"
+    status=1
+fi
+
 for check in scripts/check-deploy.sh scripts/check-openapi.sh; do
     if [ -x "$check" ]; then
         echo "==> $check"
