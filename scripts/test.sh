@@ -39,6 +39,15 @@ trap cleanup EXIT
 
 status=0
 results=$(mktemp /tmp/herald-test-results.XXXXXX)
+# Formatting: a second, and it says exactly what a contributor must fix.
+echo "==> scripts/check-format.sh (swift format lint --strict)"
+if scripts/check-format.sh; then
+    echo "PASS  swift-format: Sources, Tests and Benchmarks follow .swift-format" | tee -a "$results"
+else
+    echo "FAIL  swift-format: run 'swift format -i -r -p Sources Tests Benchmarks' and commit" | tee -a "$results"
+    status=1
+fi
+
 run_tests() { # swift test arguments…; output is kept for the summary at the end
     swift test --skip-build "$@" 2>&1 | tee -a "$results"
 }

@@ -63,7 +63,9 @@ func seconds(_ duration: Duration) -> Double {
 
 func report(_ phase: String, count: Int, elapsed: Duration) {
     let s = seconds(elapsed)
-    print("RESULT client=swift phase=\(phase) count=\(count) seconds=\(String(format: "%.4f", s)) rate=\(Int((Double(count) / s).rounded()))")
+    print(
+        "RESULT client=swift phase=\(phase) count=\(count) seconds=\(String(format: "%.4f", s)) rate=\(Int((Double(count) / s).rounded()))"
+    )
 }
 
 /// VmHWM from /proc: the most resident memory this process ever had, in KiB.
@@ -85,9 +87,11 @@ func publishAll(_ connection: AMQPConnection, _ options: Options, body: Data) as
                 for batchIndex in stride(from: task, to: batches, by: tasks) {
                     let first = batchIndex * options.batch
                     let publications = (first..<min(first + options.batch, options.count)).map { index in
-                        AMQPPublication(exchange: "", routingKey: options.queue, body: body,
-                                        properties: AMQPProperties(contentType: "application/octet-stream",
-                                                                   messageId: "bench-\(index + 1)"))
+                        AMQPPublication(
+                            exchange: "", routingKey: options.queue, body: body,
+                            properties: AMQPProperties(
+                                contentType: "application/octet-stream",
+                                messageId: "bench-\(index + 1)"))
                     }
                     try await connection.publish(publications)
                 }
@@ -110,7 +114,9 @@ func consumeAll(_ connection: AMQPConnection, _ options: Options) async throws {
     }
     consumer.cancel()
     guard received == options.count, bodyBytes == options.count * options.bodyBytes else {
-        fail("consumed \(received) messages with \(bodyBytes) body bytes, expected \(options.count) with \(options.count * options.bodyBytes)")
+        fail(
+            "consumed \(received) messages with \(bodyBytes) body bytes, expected \(options.count) with \(options.count * options.bodyBytes)"
+        )
     }
 }
 

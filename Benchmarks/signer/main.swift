@@ -45,9 +45,12 @@ func seconds(since start: ContinuousClock.Instant) -> Double {
 }
 
 func event(account: String, index: Int) -> Event {
-    Event(type: "message.delivered", account: account, occurredAt: .now(),
-          data: ["messageId": .string("m_\(index)"), "recipient": "+9779818000000", "status": "DELIVERED",
-                 "channel": "sms"])
+    Event(
+        type: "message.delivered", account: account, occurredAt: .now(),
+        data: [
+            "messageId": .string("m_\(index)"), "recipient": "+9779818000000", "status": "DELIVERED",
+            "channel": "sms",
+        ])
 }
 
 /// Publishes in 20 concurrent tasks, each awaiting confirmed batches of 100.
@@ -73,9 +76,11 @@ let sample = event(account: "bench", index: 0).wireEncoded()
 let scratch = "bench.signer.ceiling.\(getpid())"
 try await connection.declare(AMQPTopology(queues: [.quorum(scratch)]))
 var start = ContinuousClock.now
-try await publishAll(connection, (0..<count).map { _ in
-    AMQPPublication(exchange: "", routingKey: scratch, body: Data(sample))
-})
+try await publishAll(
+    connection,
+    (0..<count).map { _ in
+        AMQPPublication(exchange: "", routingKey: scratch, body: Data(sample))
+    })
 var elapsed = seconds(since: start)
 print("RESULT phase=broker-publish count=\(count) seconds=\(elapsed) rate=\(Int(Double(count) / elapsed))")
 start = ContinuousClock.now
@@ -95,12 +100,15 @@ let store = try SQLiteStore(path: path)
 for fanout in [1, 10] {
     let account = "bench_f\(fanout)"
     let secret = try Signer.generateSecret(profile: "standard").stored
-    try await store.createAccount(Account(id: account, name: account, defaultProfile: "standard",
-                                          defaultSecrets: [EndpointSecret(value: secret, createdAt: .now())]),
-                                  apiKey: "bench_\(account)_\(getpid())", now: .now())
+    try await store.createAccount(
+        Account(
+            id: account, name: account, defaultProfile: "standard",
+            defaultSecrets: [EndpointSecret(value: secret, createdAt: .now())]),
+        apiKey: "bench_\(account)_\(getpid())", now: .now())
     for i in 0..<fanout {
-        let endpoint = Endpoint(id: "ep_\(account)_\(i)", account: account, url: "https://receiver.example/\(i)",
-                                secrets: [EndpointSecret(value: secret, createdAt: .now())])
+        let endpoint = Endpoint(
+            id: "ep_\(account)_\(i)", account: account, url: "https://receiver.example/\(i)",
+            secrets: [EndpointSecret(value: secret, createdAt: .now())])
         try await store.createEndpoint(EndpointRecord(endpoint: endpoint, createdAt: .now(), updatedAt: .now()))
     }
 }
@@ -109,12 +117,16 @@ let directory = try SQLiteStore(path: path, readOnly: true)
 for fanout in [1, 10] {
     try await connection.purge(queue: HeraldNames.deliverQueue)
     let events = (0..<count).map { event(account: "bench_f\(fanout)", index: $0) }
-    try await publishAll(connection, events.map {
-        AMQPPublication(exchange: HeraldNames.eventsExchange, routingKey: $0.type, body: Data($0.wireEncoded()))
-    })
-    let signer = SignerService(configuration: SignerConfiguration(amqpURL: url, prefetch: prefetch,
-                                                                  connectionName: "signer-bench-signer"),
-                               directory: directory)
+    try await publishAll(
+        connection,
+        events.map {
+            AMQPPublication(exchange: HeraldNames.eventsExchange, routingKey: $0.type, body: Data($0.wireEncoded()))
+        })
+    let signer = SignerService(
+        configuration: SignerConfiguration(
+            amqpURL: url, prefetch: prefetch,
+            connectionName: "signer-bench-signer"),
+        directory: directory)
     start = ContinuousClock.now
     let task = Task { try await signer.run() }
     let jobs = count * fanout
@@ -127,8 +139,9 @@ for fanout in [1, 10] {
     elapsed = seconds(since: start)
     task.cancel()
     _ = try? await task.value
-    print("RESULT phase=signer fanout=\(fanout) events=\(count) jobs=\(jobs) seconds=\(elapsed) "
-          + "events_per_s=\(Int(Double(count) / elapsed)) jobs_per_s=\(Int(Double(jobs) / elapsed))")
+    print(
+        "RESULT phase=signer fanout=\(fanout) events=\(count) jobs=\(jobs) seconds=\(elapsed) "
+            + "events_per_s=\(Int(Double(count) / elapsed)) jobs_per_s=\(Int(Double(jobs) / elapsed))")
 }
 try await connection.purge(queue: HeraldNames.deliverQueue)
 await connection.close()

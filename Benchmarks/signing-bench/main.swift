@@ -57,8 +57,9 @@ for (label, profile, secret) in rows {
     let ctx = SigningContext(endpointId: "ep_1", url: "https://example.com/hook", account: "acme", secrets: [secret], now: now)
     guard profile.eventName(for: event) != nil else { continue }
     let sample = try profile.sign(event, context: ctx)
-    let endpoint = Endpoint(id: "ep_1", account: "acme", url: "https://example.com/hook", profile: profile.name,
-                            secrets: [EndpointSecret(value: secret, createdAt: now)])
+    let endpoint = Endpoint(
+        id: "ep_1", account: "acme", url: "https://example.com/hook", profile: profile.name,
+        secrets: [EndpointSecret(value: secret, createdAt: now)])
     let signRate = try measure { sink &+= try profile.sign(event, context: ctx).body[0] }
     let jobRate = try measure { sink &+= try Signer.sign(event, for: endpoint, now: now).wireEncoded()[0] }
     let key = Array(secret.utf8)

@@ -28,8 +28,11 @@ switch args[1] {
 case "fill":
     let url = args[3]
     let count = Int(args[4])!
-    let policy = RetryPolicy(connectTimeoutMs: 5000, timeoutMs: 10000, delaysSeconds: [5, 30], retryOn: Set(RetryCondition.allCases))
-    let body = Array(#"{"type":"message.delivered","timestamp":"2026-01-01T00:00:00Z","data":{"messageId":"msg_1","status":"DELIVERED"}}"#.utf8)
+    let policy = RetryPolicy(
+        connectTimeoutMs: 5000, timeoutMs: 10000, delaysSeconds: [5, 30], retryOn: Set(RetryCondition.allCases))
+    let body = Array(
+        #"{"type":"message.delivered","timestamp":"2026-01-01T00:00:00Z","data":{"messageId":"msg_1","status":"DELIVERED"}}"#.utf8
+    )
     var batch: [AMQPPublication] = []
     for i in 0..<count {
         let event = Event(type: "message.delivered", account: "acct_bench", occurredAt: .now(), data: ["n": .number(Double(i))])
@@ -37,12 +40,15 @@ case "fill":
         let job = DeliveryJob(
             endpointId: "ep_bench_\(i % 64)", url: url, profile: "standard", attempt: 1, firstAttemptAt: .now(),
             signedAt: .now(), policy: policy,
-            headers: [HTTPHeader("content-type", "application/json"), HTTPHeader("webhook-id", event.id),
-                      HTTPHeader("webhook-timestamp", "1767225600"), HTTPHeader("webhook-signature", "v1,bench")],
+            headers: [
+                HTTPHeader("content-type", "application/json"), HTTPHeader("webhook-id", event.id),
+                HTTPHeader("webhook-timestamp", "1767225600"), HTTPHeader("webhook-signature", "v1,bench"),
+            ],
             body: body, event: event)
-        batch.append(AMQPPublication(
-            exchange: HeraldNames.deliveriesExchange, routingKey: HeraldNames.deliverRoutingKey,
-            body: Data(job.wireEncoded()), properties: AMQPProperties(contentType: "application/json")))
+        batch.append(
+            AMQPPublication(
+                exchange: HeraldNames.deliveriesExchange, routingKey: HeraldNames.deliverRoutingKey,
+                body: Data(job.wireEncoded()), properties: AMQPProperties(contentType: "application/json")))
         if batch.count == 1000 { try await connection.publish(batch); batch.removeAll() }
     }
     if !batch.isEmpty { try await connection.publish(batch) }
@@ -70,8 +76,10 @@ case "measure":
     consumer.cancel()
     latencies.sort()
     let seconds = Double(max(1, last - first)) / 1000
-    print(String(format: "{\"deliveries\":%d,\"failed\":%d,\"seconds\":%.3f,\"per_second\":%.0f,\"p50_ms\":%d,\"p99_ms\":%d}",
-                 count, failed, seconds, Double(count) / seconds, latencies[count / 2], latencies[min(count - 1, count * 99 / 100)]))
+    print(
+        String(
+            format: "{\"deliveries\":%d,\"failed\":%d,\"seconds\":%.3f,\"per_second\":%.0f,\"p50_ms\":%d,\"p99_ms\":%d}",
+            count, failed, seconds, Double(count) / seconds, latencies[count / 2], latencies[min(count - 1, count * 99 / 100)]))
 case "relay":
     let count = Int(args[3])!
     let concurrency = Int(args[4])!
@@ -82,9 +90,10 @@ case "relay":
     try await withThrowingDiscardingTaskGroup { group in
         for try await d in consumer {
             group.addTask {
-                try await connection.publish(AMQPPublication(
-                    exchange: HeraldNames.attemptsExchange, routingKey: HeraldNames.attemptsRoutingKey, body: record,
-                    properties: AMQPProperties(contentType: "application/json", persistent: true)))
+                try await connection.publish(
+                    AMQPPublication(
+                        exchange: HeraldNames.attemptsExchange, routingKey: HeraldNames.attemptsRoutingKey, body: record,
+                        properties: AMQPProperties(contentType: "application/json", persistent: true)))
                 d.ack()
                 if done.increment() == count { consumer.cancel() }
             }
@@ -103,5 +112,9 @@ await connection.close()
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
-    func increment() -> Int { lock.withLock { value += 1; return value } }
+    func increment() -> Int {
+        lock.withLock {
+            value += 1; return value
+        }
+    }
 }

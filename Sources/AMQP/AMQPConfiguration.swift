@@ -41,8 +41,10 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
         public var certificatePath: String?
         public var keyPath: String?
         public var verifyPeer: Bool
-        public init(caCertificatePath: String? = nil, certificatePath: String? = nil,
-                    keyPath: String? = nil, verifyPeer: Bool = true) {
+        public init(
+            caCertificatePath: String? = nil, certificatePath: String? = nil,
+            keyPath: String? = nil, verifyPeer: Bool = true
+        ) {
             self.caCertificatePath = caCertificatePath
             self.certificatePath = certificatePath
             self.keyPath = keyPath
@@ -55,10 +57,12 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
     /// - Throws: `AMQPError.invalidConfiguration` naming what is wrong.
     public init(url: String, connectionName: String = "herald") throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
-            throw AMQPError(.invalidConfiguration, "invalid AMQP URL '\(Self.redacted(url))': expected amqp://user:pass@host:port/vhost")
+            throw AMQPError(
+                .invalidConfiguration, "invalid AMQP URL '\(Self.redacted(url))': expected amqp://user:pass@host:port/vhost")
         }
         guard scheme == "amqp" || scheme == "amqps" else {
-            throw AMQPError(.invalidConfiguration, "invalid AMQP URL '\(Self.redacted(url))': scheme must be amqp or amqps, not '\(scheme)'")
+            throw AMQPError(
+                .invalidConfiguration, "invalid AMQP URL '\(Self.redacted(url))': scheme must be amqp or amqps, not '\(scheme)'")
         }
         let isTLS = scheme == "amqps"
         host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
@@ -76,7 +80,8 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
         } else {
             let raw = String(path.dropFirst())
             guard !raw.contains("/"), let decoded = raw.removingPercentEncoding else {
-                throw AMQPError(.invalidConfiguration, "invalid AMQP URL: vhost '\(raw)' must be one path segment (encode '/' as %2F)")
+                throw AMQPError(
+                    .invalidConfiguration, "invalid AMQP URL: vhost '\(raw)' must be one path segment (encode '/' as %2F)")
             }
             vhost = decoded
         }
@@ -94,12 +99,14 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
             switch item.name {
             case "heartbeat":
                 guard let seconds = Int(value), seconds >= 0 else {
-                    throw AMQPError(.invalidConfiguration, "invalid AMQP URL: heartbeat must be a number of seconds, not '\(value)'")
+                    throw AMQPError(
+                        .invalidConfiguration, "invalid AMQP URL: heartbeat must be a number of seconds, not '\(value)'")
                 }
                 heartbeatSeconds = seconds
             case "connection_timeout":
                 guard let ms = Int(value), ms > 0 else {
-                    throw AMQPError(.invalidConfiguration, "invalid AMQP URL: connection_timeout must be milliseconds, not '\(value)'")
+                    throw AMQPError(
+                        .invalidConfiguration, "invalid AMQP URL: connection_timeout must be milliseconds, not '\(value)'")
                 }
                 connectTimeout = .milliseconds(ms)
             case "cacertfile", "certfile", "keyfile", "verify":
@@ -112,7 +119,8 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
                 case "keyfile": tls?.keyPath = value
                 default:
                     guard value == "verify_peer" || value == "verify_none" else {
-                        throw AMQPError(.invalidConfiguration, "invalid AMQP URL: verify must be verify_peer or verify_none, not '\(value)'")
+                        throw AMQPError(
+                            .invalidConfiguration, "invalid AMQP URL: verify must be verify_peer or verify_none, not '\(value)'")
                     }
                     tls?.verifyPeer = value == "verify_peer"
                 }
@@ -124,7 +132,8 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
 
     /// The URL with its password hidden, for logs.
     public var description: String {
-        let encodedVhost = vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_.~"))) ?? vhost
+        let encodedVhost =
+            vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_.~"))) ?? vhost
         return "\(tls == nil ? "amqp" : "amqps")://\(user):***@\(host):\(port)/\(encodedVhost)"
     }
 

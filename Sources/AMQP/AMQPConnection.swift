@@ -48,8 +48,10 @@ public final class AMQPConnection: Sendable {
     /// - Throws: `AMQPError` saying what is wrong: `.connectionFailed` (nothing listening),
     ///   `.accessRefused` (credentials), `.notAllowed` (vhost). Later connection losses are
     ///   repaired in the background instead of thrown.
-    public static func connect(_ configuration: AMQPConfiguration,
-                               logger: Logger = Logger(label: "herald.amqp")) async throws -> AMQPConnection {
+    public static func connect(
+        _ configuration: AMQPConfiguration,
+        logger: Logger = Logger(label: "herald.amqp")
+    ) async throws -> AMQPConnection {
         let core = ConnectionCore(configuration: configuration, logger: logger)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             let thread = Thread {
@@ -126,11 +128,14 @@ public final class AMQPConnection: Sendable {
     /// - Returns: the deliveries. The sequence ends when `cancel()` is called or the connection
     ///   closes, and throws `.consumerCancelled` when the broker cancels the consumer. It
     ///   survives reconnects: redelivered messages arrive with `redelivered == true`.
-    public func consume(queue: String, prefetch: UInt16, exclusive: Bool = false,
-                        arguments: AMQPTable = [:]) async throws -> AMQPConsumer {
+    public func consume(
+        queue: String, prefetch: UInt16, exclusive: Bool = false,
+        arguments: AMQPTable = [:]
+    ) async throws -> AMQPConsumer {
         let (stream, continuation) = AsyncThrowingStream<AMQPDelivery, Error>.makeStream()
-        let state = ConsumerState(queue: queue, prefetch: prefetch, exclusive: exclusive,
-                                  arguments: arguments, continuation: continuation)
+        let state = ConsumerState(
+            queue: queue, prefetch: prefetch, exclusive: exclusive,
+            arguments: arguments, continuation: continuation)
         let core = self.core
         continuation.onTermination = { termination in
             if case .cancelled = termination { core.submit(.cancelConsumer(state)) }

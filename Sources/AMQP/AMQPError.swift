@@ -89,14 +89,15 @@ extension AMQPError {
     /// Maps a broker reply (code and text, e.g. `404 NOT_FOUND - no queue 'x' in vhost '/'`)
     /// to an error, adding what the client was doing.
     static func broker(code: Int, text: String, context: String?) -> AMQPError {
-        let kind: Kind = switch code {
-        case 403: .accessRefused
-        case 404: .notFound
-        case 405: .resourceLocked
-        case 406: .preconditionFailed
-        case 530: .notAllowed
-        default: .brokerError
-        }
+        let kind: Kind =
+            switch code {
+            case 403: .accessRefused
+            case 404: .notFound
+            case 405: .resourceLocked
+            case 406: .preconditionFailed
+            case 530: .notAllowed
+            default: .brokerError
+            }
         // RabbitMQ's text reads "NOT_FOUND - no queue 'x' in vhost '/'": keep the name, use a colon.
         var sentence = text
         if let dash = text.range(of: " - ") {

@@ -19,10 +19,12 @@ public struct AMQPProperties: Sendable, Hashable {
     public var userId: String?
     public var appId: String?
 
-    public init(contentType: String? = nil, contentEncoding: String? = nil, headers: AMQPTable = [:],
-                persistent: Bool = true, priority: UInt8? = nil, correlationId: String? = nil,
-                replyTo: String? = nil, expiration: String? = nil, messageId: String? = nil,
-                timestamp: UInt64? = nil, type: String? = nil, userId: String? = nil, appId: String? = nil) {
+    public init(
+        contentType: String? = nil, contentEncoding: String? = nil, headers: AMQPTable = [:],
+        persistent: Bool = true, priority: UInt8? = nil, correlationId: String? = nil,
+        replyTo: String? = nil, expiration: String? = nil, messageId: String? = nil,
+        timestamp: UInt64? = nil, type: String? = nil, userId: String? = nil, appId: String? = nil
+    ) {
         self.contentType = contentType
         self.contentEncoding = contentEncoding
         self.headers = headers
@@ -55,8 +57,10 @@ public struct AMQPPublication: Sendable {
     /// instead of silently vanishing.
     public var mandatory: Bool
 
-    public init(exchange: String, routingKey: String, body: Data,
-                properties: AMQPProperties = AMQPProperties(), mandatory: Bool = true) {
+    public init(
+        exchange: String, routingKey: String, body: Data,
+        properties: AMQPProperties = AMQPProperties(), mandatory: Bool = true
+    ) {
         self.exchange = exchange
         self.routingKey = routingKey
         self.body = body

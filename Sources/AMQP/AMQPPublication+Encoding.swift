@@ -23,11 +23,12 @@ extension AMQPPublication {
             ("expiration", properties.expiration), ("message id", properties.messageId),
             ("type", properties.type), ("user id", properties.userId), ("app id", properties.appId),
         ]
-        for case let (name, value?) in shortStrings where value.utf8.count > limit {
+        for case (let name, let value?) in shortStrings where value.utf8.count > limit {
             return "the \(name) is \(value.utf8.count) bytes, over AMQP's \(limit)-byte limit for short strings"
         }
         if let key = Self.overlongKey(in: properties.headers) {
-            return "the header name '\(key.prefix(32))…' is \(key.utf8.count) bytes, over AMQP's \(limit)-byte limit for short strings"
+            return
+                "the header name '\(key.prefix(32))…' is \(key.utf8.count) bytes, over AMQP's \(limit)-byte limit for short strings"
         }
         let header = properties.encodedSize + reservedHeaderBytes + Self.contentHeaderOverhead
         if header > frameMax {

@@ -18,8 +18,9 @@ public struct AMQPTopology: Sendable, Hashable {
 
     /// This topology followed by `other`'s declarations.
     public func merging(_ other: AMQPTopology) -> AMQPTopology {
-        AMQPTopology(exchanges: exchanges + other.exchanges, queues: queues + other.queues,
-                     bindings: bindings + other.bindings)
+        AMQPTopology(
+            exchanges: exchanges + other.exchanges, queues: queues + other.queues,
+            bindings: bindings + other.bindings)
     }
 
     public struct Exchange: Sendable, Hashable {
@@ -32,8 +33,10 @@ public struct AMQPTopology: Sendable, Hashable {
         public var isInternal: Bool
         public var arguments: AMQPTable
 
-        public init(name: String, kind: Kind, durable: Bool = true, autoDelete: Bool = false,
-                    isInternal: Bool = false, arguments: AMQPTable = [:]) {
+        public init(
+            name: String, kind: Kind, durable: Bool = true, autoDelete: Bool = false,
+            isInternal: Bool = false, arguments: AMQPTable = [:]
+        ) {
             self.name = name
             self.kind = kind
             self.durable = durable
@@ -51,8 +54,10 @@ public struct AMQPTopology: Sendable, Hashable {
         /// `x-` arguments: `x-queue-type`, `x-message-ttl`, `x-dead-letter-exchange`…
         public var arguments: AMQPTable
 
-        public init(name: String, durable: Bool = true, exclusive: Bool = false,
-                    autoDelete: Bool = false, arguments: AMQPTable = [:]) {
+        public init(
+            name: String, durable: Bool = true, exclusive: Bool = false,
+            autoDelete: Bool = false, arguments: AMQPTable = [:]
+        ) {
             self.name = name
             self.durable = durable
             self.exclusive = exclusive

@@ -41,7 +41,8 @@ struct AckCoalescer {
     /// Records a settlement; returns true when it is an ack deferred into a later `multiple`
     /// ack (send nothing now), false when the caller must send it now.
     mutating func settle(tag: UInt64, isAck: Bool, channel: UInt16, incarnation: UInt64) -> Bool {
-        var state = channels[channel].flatMap { $0.incarnation == incarnation ? $0 : nil }
+        var state =
+            channels[channel].flatMap { $0.incarnation == incarnation ? $0 : nil }
             ?? Channel(incarnation: incarnation)
         defer { channels[channel] = state }
         guard state.coalescing, tag > state.settledThrough else { return false }
@@ -68,8 +69,10 @@ struct AckCoalescer {
         var acks: [Ack] = []
         for channel in dirty {
             guard var state = channels[channel], state.deferredCount > 0 else { continue }
-            acks.append(Ack(channel: channel, incarnation: state.incarnation, tag: state.deferredTag,
-                            multiple: state.deferredCount > 1))
+            acks.append(
+                Ack(
+                    channel: channel, incarnation: state.incarnation, tag: state.deferredTag,
+                    multiple: state.deferredCount > 1))
             state.deferredCount = 0
             channels[channel] = state
         }

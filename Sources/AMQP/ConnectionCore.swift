@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The thread-safe front of one connection: a command queue that the owner thread drains,
@@ -157,8 +157,10 @@ final class PublishBatch: @unchecked Sendable {
     private var remaining: Int
     private var continuation: CheckedContinuation<Void, Error>?
 
-    init(publications: [AMQPPublication], deadline: ContinuousClock.Instant,
-         continuation: CheckedContinuation<Void, Error>) {
+    init(
+        publications: [AMQPPublication], deadline: ContinuousClock.Instant,
+        continuation: CheckedContinuation<Void, Error>
+    ) {
         self.publications = publications
         self.deadline = deadline
         self.remaining = publications.count
@@ -219,8 +221,10 @@ final class ConsumerState: @unchecked Sendable {
     var consumerTag = ""
     var active = true
 
-    init(queue: String, prefetch: UInt16, exclusive: Bool, arguments: AMQPTable,
-         continuation: AsyncThrowingStream<AMQPDelivery, Error>.Continuation) {
+    init(
+        queue: String, prefetch: UInt16, exclusive: Bool, arguments: AMQPTable,
+        continuation: AsyncThrowingStream<AMQPDelivery, Error>.Continuation
+    ) {
         self.queue = queue
         self.prefetch = prefetch
         self.exclusive = exclusive

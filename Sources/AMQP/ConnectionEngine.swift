@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The owner thread's side of a connection: it alone calls rabbitmq-c.
@@ -69,7 +69,8 @@ final class ConnectionEngine {
         session = try Session.open(configuration)
         incarnations[Session.controlChannel] = 0
         core.isConnected = true
-        logger.info("AMQP connected", metadata: ["amqp.url": "\(configuration)", "amqp.connection": "\(configuration.connectionName)"])
+        logger.info(
+            "AMQP connected", metadata: ["amqp.url": "\(configuration)", "amqp.connection": "\(configuration.connectionName)"])
     }
 
     /// Runs until `close`.
@@ -104,8 +105,11 @@ final class ConnectionEngine {
             for publication in batch.publications {
                 let reserved = publication.mandatory ? Self.sequenceHeaderBytes : 0
                 if let problem = publication.encodingProblem(frameMax: frameMax, reservedHeaderBytes: reserved) {
-                    batch.fail(AMQPError(.unencodable,
-                        "cannot publish to exchange '\(publication.exchange.prefix(64))' with routing key '\(publication.routingKey.prefix(64))': \(problem); nothing was sent"))
+                    batch.fail(
+                        AMQPError(
+                            .unencodable,
+                            "cannot publish to exchange '\(publication.exchange.prefix(64))' with routing key '\(publication.routingKey.prefix(64))': \(problem); nothing was sent"
+                        ))
                     return
                 }
             }
@@ -123,44 +127,52 @@ final class ConnectionEngine {
             if acks.settle(tag: tag, isAck: settlement == .ack, channel: channel, incarnation: incarnation) { return }
             settle(tag: tag, settlement, channel: channel, on: session)
         case .declare(let requested, let continuation):
-            continuation.resume(with: withSession { session throws(Session.Failure) in
-                try declare(requested, on: session)
-                remember(requested)
-            })
+            continuation.resume(
+                with: withSession { session throws(Session.Failure) in
+                    try declare(requested, on: session)
+                    remember(requested)
+                })
         case .inspectQueue(let name, let continuation):
-            continuation.resume(with: withSession { session throws(Session.Failure) in
-                try inspect(queue: name, on: session)
-            })
+            continuation.resume(
+                with: withSession { session throws(Session.Failure) in
+                    try inspect(queue: name, on: session)
+                })
         case .purgeQueue(let name, let continuation):
-            continuation.resume(with: withSession { session throws(Session.Failure) in
-                let arena = CArena()
-                let ok = amqp_queue_purge(session.handle, Session.controlChannel, arena.bytes(name))
-                try session.check(amqp_get_rpc_reply(session.handle), channel: Session.controlChannel, context: "purging queue '\(name)'")
-                return Int(ok?.pointee.message_count ?? 0)
-            })
+            continuation.resume(
+                with: withSession { session throws(Session.Failure) in
+                    let arena = CArena()
+                    let ok = amqp_queue_purge(session.handle, Session.controlChannel, arena.bytes(name))
+                    try session.check(
+                        amqp_get_rpc_reply(session.handle), channel: Session.controlChannel, context: "purging queue '\(name)'")
+                    return Int(ok?.pointee.message_count ?? 0)
+                })
         case .deleteQueue(let name, let continuation):
-            continuation.resume(with: withSession { session throws(Session.Failure) in
-                let arena = CArena()
-                amqp_queue_delete(session.handle, Session.controlChannel, arena.bytes(name), 0, 0)
-                try session.check(amqp_get_rpc_reply(session.handle), channel: Session.controlChannel, context: "deleting queue '\(name)'")
-            })
+            continuation.resume(
+                with: withSession { session throws(Session.Failure) in
+                    let arena = CArena()
+                    amqp_queue_delete(session.handle, Session.controlChannel, arena.bytes(name), 0, 0)
+                    try session.check(
+                        amqp_get_rpc_reply(session.handle), channel: Session.controlChannel, context: "deleting queue '\(name)'")
+                })
         case .get(let name, let continuation):
-            continuation.resume(with: withSession { session throws(Session.Failure) in
-                try get(queue: name, on: session)
-            })
+            continuation.resume(
+                with: withSession { session throws(Session.Failure) in
+                    try get(queue: name, on: session)
+                })
         case .consume(let consumer, let continuation):
-            continuation.resume(with: withSession { session throws(Session.Failure) in
-                consumer.channel = nextConsumerChannel
-                nextConsumerChannel += 1
-                consumers[consumer.channel] = consumer
-                do throws(Session.Failure) {
-                    try startConsumer(consumer, on: session)
-                } catch {
-                    consumers[consumer.channel] = nil
-                    consumer.finish(throwing: error.error)
-                    throw error
-                }
-            })
+            continuation.resume(
+                with: withSession { session throws(Session.Failure) in
+                    consumer.channel = nextConsumerChannel
+                    nextConsumerChannel += 1
+                    consumers[consumer.channel] = consumer
+                    do throws(Session.Failure) {
+                        try startConsumer(consumer, on: session)
+                    } catch {
+                        consumers[consumer.channel] = nil
+                        consumer.finish(throwing: error.error)
+                        throw error
+                    }
+                })
         case .cancelConsumer(let consumer):
             guard consumers[consumer.channel] === consumer else { return }
             consumers[consumer.channel] = nil
@@ -169,7 +181,8 @@ final class ConnectionEngine {
                 let arena = CArena()
                 amqp_basic_cancel(session.handle, consumer.channel, arena.bytes(consumer.consumerTag))
                 do throws(Session.Failure) {
-                    try session.check(amqp_get_rpc_reply(session.handle), channel: consumer.channel, context: "cancelling a consumer")
+                    try session.check(
+                        amqp_get_rpc_reply(session.handle), channel: consumer.channel, context: "cancelling a consumer")
                 } catch {
                     handle(error)
                 }
@@ -184,7 +197,9 @@ final class ConnectionEngine {
     /// caller and repairs it (reopen the channel, or reconnect).
     private func withSession<T>(_ body: (Session) throws(Session.Failure) -> T) -> Result<T, Error> {
         guard let session else {
-            return .failure(AMQPError(.connectionLost, "not connected to the broker at \(configuration.host):\(configuration.port); reconnecting"))
+            return .failure(
+                AMQPError(
+                    .connectionLost, "not connected to the broker at \(configuration.host):\(configuration.port); reconnecting"))
         }
         do {
             return .success(try body(session))
@@ -204,33 +219,41 @@ final class ConnectionEngine {
         let channel = Session.controlChannel
         for exchange in topology.exchanges {
             let arena = CArena()
-            amqp_exchange_declare(session.handle, channel, arena.bytes(exchange.name), arena.bytes(exchange.kind.rawValue),
-                                  0, exchange.durable ? 1 : 0, exchange.autoDelete ? 1 : 0, exchange.isInternal ? 1 : 0,
-                                  arena.table(exchange.arguments))
-            try session.check(amqp_get_rpc_reply(session.handle), channel: channel, context: "declaring exchange '\(exchange.name)'")
+            amqp_exchange_declare(
+                session.handle, channel, arena.bytes(exchange.name), arena.bytes(exchange.kind.rawValue),
+                0, exchange.durable ? 1 : 0, exchange.autoDelete ? 1 : 0, exchange.isInternal ? 1 : 0,
+                arena.table(exchange.arguments))
+            try session.check(
+                amqp_get_rpc_reply(session.handle), channel: channel, context: "declaring exchange '\(exchange.name)'")
         }
         for queue in topology.queues {
             let arena = CArena()
-            amqp_queue_declare(session.handle, channel, arena.bytes(queue.name), 0, queue.durable ? 1 : 0,
-                               queue.exclusive ? 1 : 0, queue.autoDelete ? 1 : 0, arena.table(queue.arguments))
+            amqp_queue_declare(
+                session.handle, channel, arena.bytes(queue.name), 0, queue.durable ? 1 : 0,
+                queue.exclusive ? 1 : 0, queue.autoDelete ? 1 : 0, arena.table(queue.arguments))
             try session.check(amqp_get_rpc_reply(session.handle), channel: channel, context: "declaring queue '\(queue.name)'")
         }
         for binding in topology.bindings {
             let arena = CArena()
-            amqp_queue_bind(session.handle, channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),
-                            arena.bytes(binding.routingKey), arena.table(binding.arguments))
-            try session.check(amqp_get_rpc_reply(session.handle), channel: channel,
-                              context: "binding queue '\(binding.queue)' to exchange '\(binding.exchange)' with key '\(binding.routingKey)'")
+            amqp_queue_bind(
+                session.handle, channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),
+                arena.bytes(binding.routingKey), arena.table(binding.arguments))
+            try session.check(
+                amqp_get_rpc_reply(session.handle), channel: channel,
+                context: "binding queue '\(binding.queue)' to exchange '\(binding.exchange)' with key '\(binding.routingKey)'")
         }
     }
 
     private func inspect(queue name: String, on session: Session) throws(Session.Failure) -> AMQPQueueStatus {
         let arena = CArena()
-        let ok = amqp_queue_declare(session.handle, Session.controlChannel, arena.bytes(name), 1, 0, 0, 0,
-                                    amqp_table_t(num_entries: 0, entries: nil))
-        try session.check(amqp_get_rpc_reply(session.handle), channel: Session.controlChannel, context: "inspecting queue '\(name)'")
-        return AMQPQueueStatus(name: name, messageCount: Int(ok?.pointee.message_count ?? 0),
-                               consumerCount: Int(ok?.pointee.consumer_count ?? 0))
+        let ok = amqp_queue_declare(
+            session.handle, Session.controlChannel, arena.bytes(name), 1, 0, 0, 0,
+            amqp_table_t(num_entries: 0, entries: nil))
+        try session.check(
+            amqp_get_rpc_reply(session.handle), channel: Session.controlChannel, context: "inspecting queue '\(name)'")
+        return AMQPQueueStatus(
+            name: name, messageCount: Int(ok?.pointee.message_count ?? 0),
+            consumerCount: Int(ok?.pointee.consumer_count ?? 0))
     }
 
     /// `basic.get` on the control channel with manual ack: the message stays unacknowledged
@@ -242,15 +265,17 @@ final class ConnectionEngine {
         guard reply.reply.id == AMQP_BASIC_GET_OK_METHOD else { return nil }
         let ok = reply.reply.decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
         var message = amqp_message_t()
-        try session.check(amqp_read_message(session.handle, Session.controlChannel, &message, 0),
-                          channel: Session.controlChannel, context: "reading a message from queue '\(name)'")
+        try session.check(
+            amqp_read_message(session.handle, Session.controlChannel, &message, 0),
+            channel: Session.controlChannel, context: "reading a message from queue '\(name)'")
         defer { amqp_destroy_message(&message) }
         return AMQPDelivery(
             body: message.body.data, properties: AMQPProperties(message.properties),
             exchange: ok.exchange.string, routingKey: ok.routing_key.string,
             redelivered: ok.redelivered != 0, deliveryTag: ok.delivery_tag,
-            settler: DeliverySettler(core: core, channel: Session.controlChannel,
-                                     incarnation: incarnations[Session.controlChannel] ?? 0))
+            settler: DeliverySettler(
+                core: core, channel: Session.controlChannel,
+                incarnation: incarnations[Session.controlChannel] ?? 0))
     }
 
     private func startConsumer(_ consumer: ConsumerState, on session: Session) throws(Session.Failure) {
@@ -259,10 +284,12 @@ final class ConnectionEngine {
         incarnationCounter += 1
         incarnations[channel] = incarnationCounter
         amqp_basic_qos(session.handle, channel, 0, consumer.prefetch, 0)
-        try session.check(amqp_get_rpc_reply(session.handle), channel: channel, context: "setting prefetch on '\(consumer.queue)'")
+        try session.check(
+            amqp_get_rpc_reply(session.handle), channel: channel, context: "setting prefetch on '\(consumer.queue)'")
         let arena = CArena()
-        let ok = amqp_basic_consume(session.handle, channel, arena.bytes(consumer.queue), amqp_bytes_t(len: 0, bytes: nil),
-                                    0, 0, consumer.exclusive ? 1 : 0, arena.table(consumer.arguments))
+        let ok = amqp_basic_consume(
+            session.handle, channel, arena.bytes(consumer.queue), amqp_bytes_t(len: 0, bytes: nil),
+            0, 0, consumer.exclusive ? 1 : 0, arena.table(consumer.arguments))
         try session.check(amqp_get_rpc_reply(session.handle), channel: channel, context: "consuming from '\(consumer.queue)'")
         consumer.consumerTag = ok?.pointee.consumer_tag.string ?? ""
         logger.debug("AMQP consuming", metadata: ["amqp.queue": "\(consumer.queue)", "amqp.channel": "\(channel)"])
@@ -285,9 +312,10 @@ final class ConnectionEngine {
             publication.properties,
             extraHeaders: publication.mandatory ? [Self.sequenceHeader: .int64(Int64(sequence))] : [:])
         let status = publication.body.withUnsafeBytes { body in
-            amqp_basic_publish(session.handle, Session.publishChannel, arena.bytes(publication.exchange),
-                               arena.bytes(publication.routingKey), publication.mandatory ? 1 : 0, 0, &properties,
-                               amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+            amqp_basic_publish(
+                session.handle, Session.publishChannel, arena.bytes(publication.exchange),
+                arena.bytes(publication.routingKey), publication.mandatory ? 1 : 0, 0, &properties,
+                amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
         }
         do throws(Session.Failure) {
             try session.checkEncoded(status, context: "publishing to '\(publication.exchange)'")
@@ -326,7 +354,11 @@ final class ConnectionEngine {
         for sequence in range {
             guard let pending = unconfirmed.removeValue(forKey: sequence) else { continue }
             if !acked {
-                pending.batch.fail(AMQPError(.nacked, "the broker refused a message published to '\(pending.publication.exchange)' with key '\(pending.publication.routingKey)' (basic.nack: a queue may be full or unavailable)"))
+                pending.batch.fail(
+                    AMQPError(
+                        .nacked,
+                        "the broker refused a message published to '\(pending.publication.exchange)' with key '\(pending.publication.routingKey)' (basic.nack: a queue may be full or unavailable)"
+                    ))
             } else if let returned = pending.returned {
                 pending.batch.fail(returned)
             } else {
@@ -369,30 +401,39 @@ final class ConnectionEngine {
     private func unsentError(_ pending: PendingPublish) -> AMQPError {
         let publication = pending.publication
         if blockedSince != nil {
-            return AMQPError(.blocked,
-                "publish to exchange '\(publication.exchange)' with key '\(publication.routingKey)' failed: the broker blocks publishing (memory or disk alarm): the message was not sent; nothing was accepted")
+            return AMQPError(
+                .blocked,
+                "publish to exchange '\(publication.exchange)' with key '\(publication.routingKey)' failed: the broker blocks publishing (memory or disk alarm): the message was not sent; nothing was accepted"
+            )
         }
-        return AMQPError(.timeout,
-            "publish to exchange '\(publication.exchange)' with key '\(publication.routingKey)' timed out after \(configuration.publishTimeout): the broker at \(configuration.host):\(configuration.port) is unreachable and the message was never sent; nothing was accepted")
+        return AMQPError(
+            .timeout,
+            "publish to exchange '\(publication.exchange)' with key '\(publication.routingKey)' timed out after \(configuration.publishTimeout): the broker at \(configuration.host):\(configuration.port) is unreachable and the message was never sent; nothing was accepted"
+        )
     }
 
     /// For a publication written at least once: the broker may hold it and deliver it later.
     private func unconfirmedError(_ pending: PendingPublish) -> AMQPError {
         let publication = pending.publication
-        let why = blockedSince != nil ? "the broker blocks publishing (memory or disk alarm)"
+        let why =
+            blockedSince != nil
+            ? "the broker blocks publishing (memory or disk alarm)"
             : session == nil ? "the connection was lost" : "no confirm arrived in \(configuration.publishTimeout)"
-        return AMQPError(.unconfirmed,
-            "publish to exchange '\(publication.exchange)' with key '\(publication.routingKey)' was sent but not confirmed (\(why)): the broker may still deliver it")
+        return AMQPError(
+            .unconfirmed,
+            "publish to exchange '\(publication.exchange)' with key '\(publication.routingKey)' was sent but not confirmed (\(why)): the broker may still deliver it"
+        )
     }
 
     private func settle(tag: UInt64, _ settlement: Settlement, channel: UInt16, on session: Session) {
-        let status: Int32 = switch settlement {
-        case .ack: amqp_basic_ack(session.handle, channel, tag, 0)
-        case .nackRequeue: amqp_basic_nack(session.handle, channel, tag, 0, 1)
-        case .nackDrop: amqp_basic_nack(session.handle, channel, tag, 0, 0)
-        case .rejectRequeue: amqp_basic_reject(session.handle, channel, tag, 1)
-        case .rejectDrop: amqp_basic_reject(session.handle, channel, tag, 0)
-        }
+        let status: Int32 =
+            switch settlement {
+            case .ack: amqp_basic_ack(session.handle, channel, tag, 0)
+            case .nackRequeue: amqp_basic_nack(session.handle, channel, tag, 0, 1)
+            case .nackDrop: amqp_basic_nack(session.handle, channel, tag, 0, 0)
+            case .rejectRequeue: amqp_basic_reject(session.handle, channel, tag, 1)
+            case .rejectDrop: amqp_basic_reject(session.handle, channel, tag, 0)
+            }
         do throws(Session.Failure) {
             try session.checkStatus(status, context: "settling a delivery")
         } catch {
@@ -448,18 +489,20 @@ final class ConnectionEngine {
         case AMQP_BASIC_DELIVER_METHOD:
             let deliver = method.decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
             var message = amqp_message_t()
-            try session.check(amqp_read_message(session.handle, channel, &message, 0), channel: channel, context: "reading a delivery")
+            try session.check(
+                amqp_read_message(session.handle, channel, &message, 0), channel: channel, context: "reading a delivery")
             defer { amqp_destroy_message(&message) }
             guard let consumer = consumers[channel], consumer.active else {
                 // A delivery racing a cancel: give it back so another consumer gets it.
                 _ = amqp_basic_reject(session.handle, channel, deliver.delivery_tag, 1)
                 return
             }
-            consumer.continuation.yield(AMQPDelivery(
-                body: message.body.data, properties: AMQPProperties(message.properties),
-                exchange: deliver.exchange.string, routingKey: deliver.routing_key.string,
-                redelivered: deliver.redelivered != 0, deliveryTag: deliver.delivery_tag,
-                settler: DeliverySettler(core: core, channel: channel, incarnation: incarnations[channel] ?? 0)))
+            consumer.continuation.yield(
+                AMQPDelivery(
+                    body: message.body.data, properties: AMQPProperties(message.properties),
+                    exchange: deliver.exchange.string, routingKey: deliver.routing_key.string,
+                    redelivered: deliver.redelivered != 0, deliveryTag: deliver.delivery_tag,
+                    settler: DeliverySettler(core: core, channel: channel, incarnation: incarnations[channel] ?? 0)))
         case AMQP_BASIC_ACK_METHOD:
             let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
             confirm(upTo: ack.delivery_tag, multiple: ack.multiple != 0, acked: true)
@@ -469,19 +512,25 @@ final class ConnectionEngine {
         case AMQP_BASIC_RETURN_METHOD:
             let returned = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
             var message = amqp_message_t()
-            try session.check(amqp_read_message(session.handle, channel, &message, 0), channel: channel, context: "reading a returned message")
+            try session.check(
+                amqp_read_message(session.handle, channel, &message, 0), channel: channel, context: "reading a returned message")
             defer { amqp_destroy_message(&message) }
             let headers = AMQPProperties(message.properties).headers
             if let sequence = headers[Self.sequenceHeader]?.intValue, let pending = unconfirmed[UInt64(sequence)] {
-                pending.returned = AMQPError(.unroutable, replyCode: Int(returned.reply_code),
-                    "\(returned.reply_text.string): no queue is bound to exchange '\(returned.exchange.string)' with routing key '\(returned.routing_key.string)'")
+                pending.returned = AMQPError(
+                    .unroutable, replyCode: Int(returned.reply_code),
+                    "\(returned.reply_text.string): no queue is bound to exchange '\(returned.exchange.string)' with routing key '\(returned.routing_key.string)'"
+                )
             }
         case AMQP_BASIC_CANCEL_METHOD:
             let cancel = method.decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
             if let consumer = consumers.removeValue(forKey: channel) {
                 logger.warning("AMQP consumer cancelled by the broker", metadata: ["amqp.queue": "\(consumer.queue)"])
-                consumer.finish(throwing: AMQPError(.consumerCancelled,
-                    "the broker cancelled the consumer of queue '\(consumer.queue)' (the queue was deleted or its leader moved)"))
+                consumer.finish(
+                    throwing: AMQPError(
+                        .consumerCancelled,
+                        "the broker cancelled the consumer of queue '\(consumer.queue)' (the queue was deleted or its leader moved)"
+                    ))
             }
             if cancel.nowait == 0 {
                 var ok = amqp_basic_cancel_ok_t(consumer_tag: cancel.consumer_tag)
@@ -527,7 +576,8 @@ final class ConnectionEngine {
                     publishChannelClosed(error)
                     try session.openChannel(channel)
                     amqp_confirm_select(session.handle, channel)
-                    try session.check(amqp_get_rpc_reply(session.handle), channel: channel, context: "enabling publisher confirms")
+                    try session.check(
+                        amqp_get_rpc_reply(session.handle), channel: channel, context: "enabling publisher confirms")
                 } else if let consumer = consumers[channel] {
                     // e.g. consumer_timeout or an unknown delivery tag: the broker requeued the
                     // channel's deliveries; subscribe again and they come back.
@@ -631,8 +681,13 @@ final class ConnectionEngine {
         if !unconfirmed.isEmpty || !unsent.isEmpty { timeoutMs = min(timeoutMs, 100) }
         if session == nil {
             let untilReconnect = ContinuousClock.now.duration(to: nextReconnect)
-            timeoutMs = min(timeoutMs, max(0, Int32(untilReconnect.components.seconds * 1000
-                + untilReconnect.components.attoseconds / 1_000_000_000_000_000)))
+            timeoutMs = min(
+                timeoutMs,
+                max(
+                    0,
+                    Int32(
+                        untilReconnect.components.seconds * 1000
+                            + untilReconnect.components.attoseconds / 1_000_000_000_000_000)))
         }
         var fds = [pollfd(fd: core.wakeFD, events: Int16(POLLIN), revents: 0)]
         if let session { fds.append(pollfd(fd: session.socketFD, events: Int16(POLLIN), revents: 0)) }

@@ -61,7 +61,8 @@ final class Session {
                 throw AMQPError(.invalidConfiguration, "could not read the CA certificate '\(ca)'")
             }
             if let cert = tls.certificatePath, let key = tls.keyPath,
-               amqp_ssl_socket_set_key(socket, arena.cString(cert), arena.cString(key)) != 0 {
+                amqp_ssl_socket_set_key(socket, arena.cString(cert), arena.cString(key)) != 0
+            {
                 throw AMQPError(.invalidConfiguration, "could not read the client certificate '\(cert)' or key '\(key)'")
             }
         } else {
@@ -119,15 +120,19 @@ final class Session {
         let user = configuration.user, vhost = configuration.vhost
         switch error.kind {
         case .accessRefused:
-            return AMQPError(.accessRefused, replyCode: 403,
-                             "ACCESS_REFUSED for user '\(user)' on vhost '\(vhost)' at \(endpoint): wrong user name or password")
+            return AMQPError(
+                .accessRefused, replyCode: 403,
+                "ACCESS_REFUSED for user '\(user)' on vhost '\(vhost)' at \(endpoint): wrong user name or password")
         case .notAllowed:
-            return AMQPError(.notAllowed, replyCode: 530,
-                             "NOT_ALLOWED: vhost '\(vhost)' does not exist at \(endpoint) or user '\(user)' may not use it")
+            return AMQPError(
+                .notAllowed, replyCode: 530,
+                "NOT_ALLOWED: vhost '\(vhost)' does not exist at \(endpoint) or user '\(user)' may not use it")
         case .connectionLost:
             // Older brokers drop the socket on bad credentials instead of sending connection.close.
-            return AMQPError(.accessRefused,
-                             "the broker at \(endpoint) closed the connection during login for user '\(user)' on vhost '\(vhost)': check the credentials and the vhost (\(error.message))")
+            return AMQPError(
+                .accessRefused,
+                "the broker at \(endpoint) closed the connection during login for user '\(user)' on vhost '\(vhost)': check the credentials and the vhost (\(error.message))"
+            )
         default:
             return error
         }
@@ -190,7 +195,8 @@ final class Session {
             case AMQP_CHANNEL_CLOSE_METHOD:
                 let close = reply.reply.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
                 acknowledgeChannelClose(channel)
-                throw .channel(channel, AMQPError.broker(code: Int(close.reply_code), text: close.reply_text.string, context: context))
+                throw .channel(
+                    channel, AMQPError.broker(code: Int(close.reply_code), text: close.reply_text.string, context: context))
             default:
                 throw .connection(AMQPError(.protocolError, "unexpected broker reply method \(reply.reply.id)"))
             }
@@ -203,8 +209,10 @@ final class Session {
     /// an error means the socket is gone.
     func checkStatus(_ status: Int32, context: String) throws(Failure) {
         guard status != AMQP_STATUS_OK.rawValue else { return }
-        throw .connection(AMQPError(.connectionLost,
-            "connection to \(configuration.host):\(configuration.port) failed while \(context): \(Self.describe(status))"))
+        throw .connection(
+            AMQPError(
+                .connectionLost,
+                "connection to \(configuration.host):\(configuration.port) failed while \(context): \(Self.describe(status))"))
     }
 
     /// Throws if a call that encodes the caller's message (a publish) failed. rabbitmq-c's

@@ -47,7 +47,8 @@ extension Event {
         }
         // On bytes (the type is ASCII by now): String.contains(String) is slow on a hot path.
         let dot = UInt8(ascii: ".")
-        let emptyWord = type.utf8.first == dot || type.utf8.last == dot
+        let emptyWord =
+            type.utf8.first == dot || type.utf8.last == dot
             || zip(type.utf8, type.utf8.dropFirst()).contains { $0 == dot && $1 == dot }
         guard ok, type.utf8.count <= 200, !emptyWord else {
             throw .invalidValue(field: field, reason: "'\(type)' is not a dotted lowercase event type")

@@ -136,7 +136,8 @@ public struct JSONObject: Sendable, Hashable, Sequence {
             } else if let i = position(of: key) {
                 keys.remove(at: i)
                 values.remove(at: i)
-                index = keys.count > JSONObject.indexThreshold
+                index =
+                    keys.count > JSONObject.indexThreshold
                     ? Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
             }
         }

@@ -42,7 +42,9 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The JSON text was not an object.
     public static let notAnObject = WireError(.notAnObject)
     /// The message's `kind` names another type (or none).
-    public static func wrongKind(expected: String, got: String?) -> WireError { WireError(.wrongKind(expected: expected, got: got)) }
+    public static func wrongKind(expected: String, got: String?) -> WireError {
+        WireError(.wrongKind(expected: expected, got: got))
+    }
     /// The message's `v` is one this build does not read.
     public static func unsupportedVersion(kind: String, version: Int?) -> WireError {
         WireError(.unsupportedVersion(kind: kind, version: version))
@@ -77,7 +79,8 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case .wrongKind(let expected, let got): "message kind is \(got.map { "'\($0)'" } ?? "missing"), expected '\(expected)'"
         case .unsupportedVersion(let kind, let v): "\(kind) version \(v.map(String.init) ?? "missing") is not supported"
         case .field(let f, .missing): "required field '\(f)' is missing"
-        case .field(let f, .wrongType(let expected, let got)): "field '\(f)' should be \(Self.article(expected)) \(expected), got \(got)"
+        case .field(let f, .wrongType(let expected, let got)):
+            "field '\(f)' should be \(Self.article(expected)) \(expected), got \(got)"
         case .field(let f, .unknown): "field '\(f)' is not a known field"
         case .field(let f, let problem): "field '\(f)' is invalid: \(Self.reason(problem))"
         }
@@ -135,7 +138,9 @@ public struct WireReader {
     }
 
     /// Opens a versioned, self-describing message: an object whose `kind` and `v` match.
-    public static func open(_ bytes: some Collection<UInt8>, kind: String, versions: ClosedRange<Int>) throws(WireError) -> WireReader {
+    public static func open(_ bytes: some Collection<UInt8>, kind: String, versions: ClosedRange<Int>) throws(WireError)
+        -> WireReader
+    {
         let value: JSONValue
         do { value = try JSONValue.parse(bytes) } catch { throw .notJSON(error) }
         guard let object = value.objectValue else { throw .notAnObject }
@@ -236,7 +241,8 @@ public struct WireReader {
     ///   - maxCount: the most items accepted; any number when `nil`.
     ///   - nonEmptyUpTo: when set, every item must be a non-empty string of at most this many
     ///     UTF-8 bytes, and an item that is not fails as the wrong type (`a non-empty string`).
-    public func strings(_ field: String, maxCount: Int? = nil, nonEmptyUpTo maxLength: Int? = nil) throws(WireError) -> [String]? {
+    public func strings(_ field: String, maxCount: Int? = nil, nonEmptyUpTo maxLength: Int? = nil) throws(WireError) -> [String]?
+    {
         guard let a = try array(field, maxCount: maxCount) else { return nil }
         var out: [String] = []
         out.reserveCapacity(a.count)

@@ -23,8 +23,10 @@ public struct HeraldCtlCommand: AsyncParsableCommand {
             Shell completion: heraldctl --generate-completion-script bash|zsh|fish
             """,
         version: "0.1.0",
-        subcommands: [DLQCommand.self, EndpointsCommand.self, EventsCommand.self, TopologyCommand.self,
-                      StatsCommand.self, ListenCommand.self])
+        subcommands: [
+            DLQCommand.self, EndpointsCommand.self, EventsCommand.self, TopologyCommand.self,
+            StatsCommand.self, ListenCommand.self,
+        ])
 
     public init() {}
 }

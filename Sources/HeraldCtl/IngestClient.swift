@@ -25,8 +25,12 @@ struct IngestClient: Sendable {
         guard let url = URL(string: trimmed + path), url.host != nil else {
             throw CtlError("HERALD_INGEST_URL '\(baseURL)' is not a URL like http://127.0.0.1:8080")
         }
-        let response = try await HTTPCall.send(method, url, bearer: key, json: body.map { Data($0.serialized()) }, what: "herald-ingest (HERALD_INGEST_URL)")
-        let parsed = response.body.isEmpty ? JSONValue.null : ((try? JSONValue.parse(Array(response.body))) ?? .string(String(decoding: response.body, as: UTF8.self)))
+        let response = try await HTTPCall.send(
+            method, url, bearer: key, json: body.map { Data($0.serialized()) }, what: "herald-ingest (HERALD_INGEST_URL)")
+        let parsed =
+            response.body.isEmpty
+            ? JSONValue.null
+            : ((try? JSONValue.parse(Array(response.body))) ?? .string(String(decoding: response.body, as: UTF8.self)))
         guard (200..<300).contains(response.status) else {
             var text = "herald-ingest answered \(response.status) to \(method) \(path)"
             if let o = parsed.objectValue {

@@ -25,7 +25,9 @@ enum Output {
             return
         }
         if let data = try? JSONSerialization.jsonObject(with: Data(value.serialized()), options: [.fragmentsAllowed]),
-           let pretty = try? JSONSerialization.data(withJSONObject: data, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+            let pretty = try? JSONSerialization.data(
+                withJSONObject: data, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        {
             line(String(decoding: pretty, as: UTF8.self))
         } else {
             Output.json(value)

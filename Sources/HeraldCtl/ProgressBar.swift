@@ -29,7 +29,8 @@ final class ProgressBar: @unchecked Sendable {
         let rate = seconds > 0 ? Double(p.done) / seconds : 0
         let scanRate = seconds > 0 ? Double(p.scanned) / seconds : 0
         let eta = scanRate > 0 ? Int(Double(p.total - p.scanned) / scanRate) : 0
-        let line = "\r[\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))] "
+        let line =
+            "\r[\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))] "
             + "\(p.scanned)/\(p.total) read, \(p.done) \(verb)\(p.skipped > 0 ? ", \(p.skipped) skipped" : ""), "
             + "\(Int(rate))/s, ETA \(eta / 60)m\(String(format: "%02d", eta % 60))s \u{1B}[K"
         FileHandle.standardError.write(Data(line.utf8))

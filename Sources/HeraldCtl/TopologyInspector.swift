@@ -54,13 +54,17 @@ public struct TopologyInspector: Sendable {
     }
 
     private func probeExchange(_ exchange: AMQPTopology.Exchange) async throws -> Finding {
-        let probe = AMQPTopology.Queue(name: "heraldctl.check.\(UUID().uuidString.prefix(8))", durable: false,
-                                       exclusive: true, autoDelete: true)
+        let probe = AMQPTopology.Queue(
+            name: "heraldctl.check.\(UUID().uuidString.prefix(8))", durable: false,
+            exclusive: true, autoDelete: true)
         do {
             try await withConnection {
-                try await $0.declare(AMQPTopology(queues: [probe], bindings: [
-                    .init(exchange: exchange.name, queue: probe.name, routingKey: probe.name),
-                ]))
+                try await $0.declare(
+                    AMQPTopology(
+                        queues: [probe],
+                        bindings: [
+                            .init(exchange: exchange.name, queue: probe.name, routingKey: probe.name)
+                        ]))
             }
         } catch let error as AMQPError where error.kind == .notFound {
             return Finding(kind: "exchange", name: exchange.name, state: .missing, detail: nil)

@@ -43,13 +43,16 @@ public struct WebhookListener: Sendable {
     ///     with (`WebhookProfile.verificationSecret(receiverHolds:)`, e.g. Teekrr's hash).
     ///   - url: the URL the sender posts to (httpSMS checks it as the JWT audience); nil skips it.
     ///   - profiles: where `profile` is looked up (tests add profiles of their own).
-    public init(profile: String, secrets: [String], url: String?, toleranceSeconds: Int = 300,
-                profiles: ProfileRegistry = .standard) throws {
+    public init(
+        profile: String, secrets: [String], url: String?, toleranceSeconds: Int = 300,
+        profiles: ProfileRegistry = .standard
+    ) throws {
         let scheme = try profiles.profile(named: profile)
         let stored = secrets.map { scheme.verificationSecret(receiverHolds: $0) }
         self.profiles = profiles
-        endpoint = Endpoint(id: "ep_listen", account: "local", url: url ?? "http://127.0.0.1/", profile: profile,
-                            secrets: stored.map { EndpointSecret(value: $0, createdAt: Timestamp(millisecondsSinceEpoch: 0)) })
+        endpoint = Endpoint(
+            id: "ep_listen", account: "local", url: url ?? "http://127.0.0.1/", profile: profile,
+            secrets: stored.map { EndpointSecret(value: $0, createdAt: Timestamp(millisecondsSinceEpoch: 0)) })
         self.toleranceSeconds = toleranceSeconds
         self.url = url
     }
@@ -60,8 +63,9 @@ public struct WebhookListener: Sendable {
     public func check(path: String, headers: [HTTPHeader], body: [UInt8]) -> Received {
         var failure: String?
         do {
-            try Signer.verify(ReceivedWebhook(body: body, headers: headers, url: url), for: endpoint, now: .now(),
-                              toleranceSeconds: toleranceSeconds, profiles: profiles)
+            try Signer.verify(
+                ReceivedWebhook(body: body, headers: headers, url: url), for: endpoint, now: .now(),
+                toleranceSeconds: toleranceSeconds, profiles: profiles)
         } catch {
             failure = error.description
         }
@@ -69,8 +73,10 @@ public struct WebhookListener: Sendable {
     }
 
     /// A Hummingbird application answering every POST; `report` sees each request.
-    public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
-                            report: @escaping @Sendable (Received) -> Void) -> some ApplicationProtocol {
+    public func application(
+        host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+        report: @escaping @Sendable (Received) -> Void
+    ) -> some ApplicationProtocol {
         let router = Router()
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             let buffer = try await request.body.collect(upTo: 16 << 20)
@@ -78,16 +84,19 @@ public struct WebhookListener: Sendable {
             let received = check(path: request.uri.path, headers: headers, body: Array(buffer.readableBytesView))
             report(received)
             let ok = received.failure == nil
-            let text = ok ? "{\"ok\":true}" : "{\"ok\":false,\"error\":\(JSONValue.string(received.failure ?? "").serializedString())}"
-            return Response(status: ok ? .ok : .unauthorized, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(string: text)))
+            let text =
+                ok ? "{\"ok\":true}" : "{\"ok\":false,\"error\":\(JSONValue.string(received.failure ?? "").serializedString())}"
+            return Response(
+                status: ok ? .ok : .unauthorized, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.post("/", use: handler)
         router.post("**", use: handler)
         var logger = Logger(label: "heraldctl.listen")
         logger.logLevel = .warning
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port)),
-                           onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-                           logger: logger)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port)),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
     }
 }

@@ -71,7 +71,9 @@ public final class BrokerLink: Service, Sendable {
         }
         // Stay up until shutdown; the AMQP client reconnects by itself from here on.
         try? await gracefulShutdown()
-        let c = connection.withLock { c in defer { c = nil }; return c }
+        let c = connection.withLock { c in
+            defer { c = nil }; return c
+        }
         await c?.close()
     }
 

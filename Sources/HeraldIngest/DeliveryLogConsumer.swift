@@ -29,8 +29,10 @@ public final class DeliveryLogConsumer: Service, Sendable {
     let invalidRecords = Counter(label: "herald_ingest_dead_lettered_total", dimensions: [("reason", "invalid-attempt-record")])
     let batchSize = Recorder(label: "herald_ingest_attempt_batch_size")
 
-    public init(store: any IngestStore, broker: BrokerLink, relay: OutboxRelay, disableAfterSeconds: Int, logger: Logger,
-                prefetch: UInt16 = 500, flushInterval: Duration = .milliseconds(50)) {
+    public init(
+        store: any IngestStore, broker: BrokerLink, relay: OutboxRelay, disableAfterSeconds: Int, logger: Logger,
+        prefetch: UInt16 = 500, flushInterval: Duration = .milliseconds(50)
+    ) {
         self.store = store
         self.broker = broker
         self.relay = relay
@@ -74,7 +76,9 @@ public final class DeliveryLogConsumer: Service, Sendable {
     func flushLoop() async {
         while true {
             let stopping = Task.isShuttingDownGracefully || Task.isCancelled
-            let batch = pending.withLock { p in defer { p.removeAll(keepingCapacity: true) }; return p }
+            let batch = pending.withLock { p in
+                defer { p.removeAll(keepingCapacity: true) }; return p
+            }
             if !batch.isEmpty { await flush(batch) }
             if stopping { return }
             try? await Task.sleep(for: flushInterval)
@@ -117,7 +121,8 @@ public final class DeliveryLogConsumer: Service, Sendable {
         logger.error("unreadable attempt record dead-lettered", metadata: ["error": "\(error)"])
         let letter = QueueMessages.dead(
             input: delivery.body, properties: delivery.properties,
-            DeadLetterCause(reason: "invalid-attempt-record", error: "not an attempt record: \(error)"), from: .ingest, now: .now())
+            DeadLetterCause(reason: "invalid-attempt-record", error: "not an attempt record: \(error)"), from: .ingest,
+            now: .now())
         do {
             try await broker.publish([letter])
             invalidRecords.increment()
@@ -146,7 +151,9 @@ public final class DeliveryLogConsumer: Service, Sendable {
             let id = "evt_disabled_" + derivedId([e.account, e.id, String(now.millisecondsSinceEpoch)])
             let event = Event(id: id, type: OperationalEvent.endpointDisabled, account: e.account, occurredAt: now, data: data)
             out.append(QueueMessages.event(event, from: .ingest))
-            out.append(QueueMessages.control(ControlNotice(notice: .endpointChanged, account: e.account, endpointId: e.id), from: .ingest))
+            out.append(
+                QueueMessages.control(
+                    ControlNotice(notice: .endpointChanged, account: e.account, endpointId: e.id), from: .ingest))
         }
         for x in outcome.exhausted where !OperationalEvent.isOperational(x.record.eventType ?? "") {
             let r = x.record

@@ -69,8 +69,9 @@ extension Problem {
         case .tooLong(let max):
             self = .invalid(field, rule: "max \(max) bytes", "'\(field)' is longer than \(max) bytes")
         case .outOfRange(let range):
-            self = .invalid(field, rule: "range \(range.lowerBound)...\(range.upperBound)",
-                            "'\(field)' must be between \(range.lowerBound) and \(range.upperBound)")
+            self = .invalid(
+                field, rule: "range \(range.lowerBound)...\(range.upperBound)",
+                "'\(field)' must be between \(range.lowerBound) and \(range.upperBound)")
         case .tooManyItems(let max):
             self = .invalid(field, rule: "max \(max) items", "'\(field)' has more than \(max) items")
         case .unknown:
@@ -90,9 +91,11 @@ enum Rules {
     /// `message.delivered`: dotted lowercase words (also the AMQP routing key).
     static func eventType(_ type: String, field: String) throws(Problem) {
         let words = type.split(separator: ".", omittingEmptySubsequences: false)
-        let ok = type.utf8.count <= 200 && !words.isEmpty && words.allSatisfy { w in
-            !w.isEmpty && w.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
-        }
+        let ok =
+            type.utf8.count <= 200 && !words.isEmpty
+            && words.allSatisfy { w in
+                !w.isEmpty && w.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+            }
         guard ok else {
             throw Problem.invalid(field, rule: "pattern \(eventTypePattern)", "'\(type)' is not a dotted lowercase event type")
         }
@@ -100,9 +103,11 @@ enum Rules {
 
     /// Ids chosen by clients (event ids, endpoint ids, account ids, idempotency keys).
     static func identifier(_ id: String, field: String) throws(Problem) {
-        let ok = !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { b in
-            (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 95 || b == 45 || b == 46 || b == 58
-        }
+        let ok =
+            !id.isEmpty && id.utf8.count <= 128
+            && id.utf8.allSatisfy { b in
+                (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 95 || b == 45 || b == 46 || b == 58
+            }
         guard ok else {
             throw Problem.invalid(field, rule: "pattern [A-Za-z0-9_.:-]{1,128}", "'\(id)' is not a valid identifier")
         }
@@ -123,7 +128,8 @@ enum Rules {
                 || "-._~%!$&'()*+,;=".utf8.contains(b)
         }
         let rest = bytes[schemeLength...]
-        let authorityEnd = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex
+        let authorityEnd =
+            rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex
         let authority = bytes[schemeLength..<authorityEnd]
         guard !authority.contains(UInt8(ascii: "@")) else {
             throw Problem.invalid(field, rule: "no credentials", "'\(field)' must not carry user:password credentials")
@@ -132,7 +138,8 @@ enum Rules {
         if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !(authority.last == UInt8(ascii: "]")) {
             let port = authority[(colon + 1)...]
             guard !port.isEmpty, port.count <= 5, port.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                  let n = Int(String(decoding: port, as: UTF8.self)), (1...65_535).contains(n) else {
+                let n = Int(String(decoding: port, as: UTF8.self)), (1...65_535).contains(n)
+            else {
                 throw Problem.invalid(field, rule: "http(s) URL", "'\(field)' has an invalid port")
             }
             host = authority[..<colon]
@@ -141,7 +148,8 @@ enum Rules {
         let tail = bytes[authorityEnd...]
         let tailOK = tail.allSatisfy { isUnreservedOrSub($0) || ":@/?".utf8.contains($0) }
         guard hostOK, tailOK else {
-            throw Problem.invalid(field, rule: "http(s) URL", "'\(field)' is not a valid absolute URL (RFC 3986 characters, a host, no fragment)")
+            throw Problem.invalid(
+                field, rule: "http(s) URL", "'\(field)' is not a valid absolute URL (RFC 3986 characters, a host, no fragment)")
         }
         return String(lower.prefix(schemeLength)) + String(decoding: bytes[schemeLength...], as: UTF8.self)
     }
@@ -168,10 +176,11 @@ enum Rules {
     /// Four decimal numbers 0-255 without leading zeros (`010` would read as octal elsewhere).
     static func isIPv4(_ text: ArraySlice<UInt8>) -> Bool {
         let parts = text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { p in
-            (1...3).contains(p.count) && p.allSatisfy(isDigit) && (p.count == 1 || p.first != UInt8(ascii: "0"))
-                && Int(String(decoding: p, as: UTF8.self))! <= 255
-        }
+        return parts.count == 4
+            && parts.allSatisfy { p in
+                (1...3).contains(p.count) && p.allSatisfy(isDigit) && (p.count == 1 || p.first != UInt8(ascii: "0"))
+                    && Int(String(decoding: p, as: UTF8.self))! <= 255
+            }
     }
 
     /// Eight groups of 1-4 hex digits, or fewer around one `::`; the last two may be an IPv4 address.

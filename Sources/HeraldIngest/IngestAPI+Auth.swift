@@ -15,7 +15,8 @@ extension IngestAPI {
     /// Resolves the bearer key: the admin key, or an account's API key. 401 otherwise.
     func authenticate(_ request: Request) async throws -> Caller {
         guard let header = request.headers[.authorization], header.count > 7,
-              header.prefix(7).lowercased() == "bearer " else { throw Problem.unauthenticated }
+            header.prefix(7).lowercased() == "bearer "
+        else { throw Problem.unauthenticated }
         let key = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         if let admin = configuration.adminKey, constantTimeEqual(key, admin) { return .admin }
         guard let account = try await store.account(apiKey: key) else { throw Problem.unauthenticated }
@@ -33,8 +34,9 @@ extension IngestAPI {
             return a.id
         case .admin:
             guard let named else {
-                throw Problem.invalid(field, rule: "required for the admin key",
-                                      "the admin key must name the account ('\(field)')")
+                throw Problem.invalid(
+                    field, rule: "required for the admin key",
+                    "the admin key must name the account ('\(field)')")
             }
             guard try await store.account(id: named) != nil else { throw Problem.notFound("account '\(named)'") }
             return named
@@ -66,8 +68,9 @@ extension IngestAPI {
         }
         let now = Timestamp.now()
         let secret = try Signer.generateSecret(profile: profile, profiles: profiles)
-        let account = Account(id: id, name: name, defaultProfile: profile,
-                              defaultSecrets: [EndpointSecret(value: secret.stored, createdAt: now)])
+        let account = Account(
+            id: id, name: name, defaultProfile: profile,
+            defaultSecrets: [EndpointSecret(value: secret.stored, createdAt: now)])
         let apiKey = APIKey.generate()
         do {
             try await store.createAccount(account, apiKey: apiKey, now: now)

@@ -19,7 +19,8 @@ extension IngestAPI {
         if let callbackUrl = event.callbackUrl {
             urls[callbackId] = callbackUrl
         } else {
-            for t in try await store.endpoints(account: account) where t.state.isEnabled && Signer.delivers(event, to: t, profiles: profiles) {
+            for t in try await store.endpoints(account: account)
+            where t.state.isEnabled && Signer.delivers(event, to: t, profiles: profiles) {
                 urls[t.id] = t.url
             }
         }
@@ -92,7 +93,8 @@ extension IngestAPI {
                 "attempt": .number(Double(a.attempt)),
                 "at": .string(a.at.iso8601Milliseconds), "outcome": .string(a.outcome.rawValue),
                 "statusCode": a.statusCode.map { .number(Double($0)) } ?? .null, "latencyMs": .number(Double(a.latencyMs)),
-                "error": a.error.map(JSONValue.string) ?? .null, "responseSnippet": a.responseSnippet.map(JSONValue.string) ?? .null,
+                "error": a.error.map(JSONValue.string) ?? .null,
+                "responseSnippet": a.responseSnippet.map(JSONValue.string) ?? .null,
                 "url": .string(a.url), "nextAttemptAt": a.nextAttemptAt.map { .string($0.iso8601Milliseconds) } ?? .null,
             ]
         }

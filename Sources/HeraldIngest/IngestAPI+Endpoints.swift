@@ -17,26 +17,32 @@ extension IngestAPI {
         let body = try await jsonObjectBody(request)
         let r = FieldReader(body)
         try r.allowOnly(Self.endpointFields.union(["id", "account"]))
-        let account = try await actingAccount(caller, named: try r.optionalString("account", maxLength: 128)
-                                              ?? request.uri.queryParameters.get("account"))
+        let account = try await actingAccount(
+            caller,
+            named: try r.optionalString("account", maxLength: 128)
+                ?? request.uri.queryParameters.get("account"))
         let id = try r.optionalString("id", maxLength: 128) ?? ("ep_" + String(Event.newID().dropFirst(4)))
         try Rules.identifier(id, field: "id")
         // The signer files deliveries to an event's callbackUrl under `callback:<account>`: an
         // endpoint by that name would collect another account's callback attempts.
         guard !id.hasPrefix("callback:") else {
-            throw Problem.invalid("id", rule: "not starting with 'callback:'",
-                                  "endpoint ids starting with 'callback:' are reserved for callbackUrl deliveries")
+            throw Problem.invalid(
+                "id", rule: "not starting with 'callback:'",
+                "endpoint ids starting with 'callback:' are reserved for callbackUrl deliveries")
         }
         let now = Timestamp.now()
         let url = try Rules.url(try r.string("url", maxLength: 2_048), field: "url")
         var record = EndpointRecord(
-            endpoint: Endpoint(id: EndpointKey.key(account: account, id: id), account: account, url: url,
-                               profile: profiles.defaultName, secrets: []),
+            endpoint: Endpoint(
+                id: EndpointKey.key(account: account, id: id), account: account, url: url,
+                profile: profiles.defaultName, secrets: []),
             createdAt: now, updatedAt: now)
         try apply(r, to: &record, creating: true)
         var revealed: String?
         if let given = try r.optionalString("secret", maxLength: 512) {
-            record.endpoint.secrets = [EndpointSecret(value: try storedSecret(given, profile: record.endpoint.profile), createdAt: now)]
+            record.endpoint.secrets = [
+                EndpointSecret(value: try storedSecret(given, profile: record.endpoint.profile), createdAt: now)
+            ]
         } else {
             let secret = try Signer.generateSecret(profile: record.endpoint.profile, profiles: profiles)
             record.endpoint.secrets = [EndpointSecret(value: secret.stored, createdAt: now)]
@@ -74,14 +80,17 @@ extension IngestAPI {
         if caller.isAdmin, named == nil {
             let found = try await store.endpointRecords(id: id, limit: 2)
             guard found.count < 2 else {
-                throw Problem.invalid("account", rule: "required when several accounts use the endpoint id",
-                                      "several accounts have an endpoint '\(id)': name the account ('account')")
+                throw Problem.invalid(
+                    "account", rule: "required when several accounts use the endpoint id",
+                    "several accounts have an endpoint '\(id)': name the account ('account')")
             }
             guard let record = found.first else { throw Problem.notFound("endpoint '\(id)'") }
             return record
         }
         let account = try await actingAccount(caller, named: named)
-        guard let record = try await store.endpointRecord(account: account, id: id) else { throw Problem.notFound("endpoint '\(id)'") }
+        guard let record = try await store.endpointRecord(account: account, id: id) else {
+            throw Problem.notFound("endpoint '\(id)'")
+        }
         return record
     }
 
@@ -157,7 +166,9 @@ extension IngestAPI {
         let r = FieldReader(body)
         try r.allowOnly(enabled ? [] : ["reason"])
         let now = Timestamp.now()
-        record.endpoint.state = enabled ? .enabled : .disabled(reason: try r.optionalString("reason", maxLength: 200) ?? "disabled by request", at: now)
+        record.endpoint.state =
+            enabled
+            ? .enabled : .disabled(reason: try r.optionalString("reason", maxLength: 200) ?? "disabled by request", at: now)
         record.updatedAt = now
         try await store.updateEndpoint(record)
         await notifyChanged(record.endpoint)
@@ -175,10 +186,11 @@ extension IngestAPI {
         let type = try r.optionalString("type", maxLength: 200) ?? "message.delivered"
         try Rules.eventType(type, field: "type")
         let now = Timestamp.now()
-        var data: JSONObject = try r.optionalObject("data") ?? [
-            "messageId": .string("test_" + String(Event.newID().dropFirst(4).prefix(12))), "status": "DELIVERED",
-            "recipient": "+10000000000", "channel": "sms",
-        ]
+        var data: JSONObject =
+            try r.optionalObject("data") ?? [
+                "messageId": .string("test_" + String(Event.newID().dropFirst(4).prefix(12))), "status": "DELIVERED",
+                "recipient": "+10000000000", "channel": "sms",
+            ]
         if data["test"] == nil { data["test"] = true }
         let event = Event(type: type, account: record.endpoint.account, occurredAt: now, data: data)
         let job: DeliveryJob
@@ -188,7 +200,8 @@ extension IngestAPI {
             if error.isEventNotSupported {
                 throw Problem.invalid("type", rule: "an event the endpoint's profile delivers", error.description)
             }
-            throw Problem(.conflict, "cannot-sign", "Cannot sign", detail: error.description, field: "secrets", rule: "valid secret")
+            throw Problem(
+                .conflict, "cannot-sign", "Cannot sign", detail: error.description, field: "secrets", rule: "valid secret")
         }
         do {
             try await broker.publish([QueueMessages.job(job, to: .deliver, from: .ingest)])
@@ -216,16 +229,22 @@ extension IngestAPI {
             for (i, t) in types.enumerated() {
                 let words = t.split(separator: ".", omittingEmptySubsequences: false)
                 let ok = words.allSatisfy { w in
-                    !w.isEmpty && w.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 42 || $0 == 63 }
+                    !w.isEmpty
+                        && w.utf8.allSatisfy {
+                            ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 42 || $0 == 63
+                        }
                 }
                 guard ok else {
-                    throw Problem.invalid("eventTypes[\(i)]", rule: "pattern [a-z0-9_*?]+(\\.[a-z0-9_*?]+)*",
-                                          "'\(t)' is not an event type or glob (message.delivered, message.*)")
+                    throw Problem.invalid(
+                        "eventTypes[\(i)]", rule: "pattern [a-z0-9_*?]+(\\.[a-z0-9_*?]+)*",
+                        "'\(t)' is not an event type or glob (message.delivered, message.*)")
                 }
             }
             record.endpoint.eventTypes = types
         }
-        if body.keys.contains("recipients") { record.endpoint.recipients = try r.optionalStrings("recipients", maxCount: 1_000) ?? [] }
+        if body.keys.contains("recipients") {
+            record.endpoint.recipients = try r.optionalStrings("recipients", maxCount: 1_000) ?? []
+        }
         if body.keys.contains("rateLimitPerSecond") {
             record.endpoint.rateLimitPerSecond = try r.optionalInt("rateLimitPerSecond", range: 1...100_000)
         }
@@ -249,7 +268,9 @@ extension IngestAPI {
             }
         }
         if let enabled = try r.optionalBool("enabled") {
-            if enabled { record.endpoint.state = .enabled } else if record.endpoint.state.isEnabled {
+            if enabled {
+                record.endpoint.state = .enabled
+            } else if record.endpoint.state.isEnabled {
                 record.endpoint.state = .disabled(reason: "disabled by request", at: .now())
             }
         }
@@ -272,8 +293,9 @@ extension IngestAPI {
             p.delaysSeconds = []
             for (i, item) in items.enumerated() {
                 guard let n = item.intValue, (0...7 * 86_400).contains(n) else {
-                    throw Problem.invalid("policy.delaysSeconds[\(i)]", rule: "integer 0...604800",
-                                          "each delay is a whole number of seconds up to 7 days")
+                    throw Problem.invalid(
+                        "policy.delaysSeconds[\(i)]", rule: "integer 0...604800",
+                        "each delay is a whole number of seconds up to 7 days")
                 }
                 p.delaysSeconds.append(n)
             }
@@ -290,9 +312,10 @@ extension IngestAPI {
             var set = Set<RetryCondition>()
             for (i, n) in names.enumerated() {
                 guard let c = RetryCondition(rawValue: n) else {
-                    throw Problem.invalid("policy.retryOn[\(i)]",
-                                          rule: "one of \(RetryCondition.allCases.map(\.rawValue).joined(separator: ", "))",
-                                          "unknown retry condition '\(n)'")
+                    throw Problem.invalid(
+                        "policy.retryOn[\(i)]",
+                        rule: "one of \(RetryCondition.allCases.map(\.rawValue).joined(separator: ", "))",
+                        "unknown retry condition '\(n)'")
                 }
                 set.insert(c)
             }

@@ -1,8 +1,8 @@
 import AMQP
+import HTTPTypes
 import HeraldCore
 import HeraldMessages
 import HeraldStore
-import HTTPTypes
 import Hummingbird
 
 extension IngestAPI {
@@ -41,8 +41,9 @@ extension IngestAPI {
         }
         guard !items.isEmpty else { throw Problem.invalid("events", rule: "min 1 item", "the batch is empty") }
         guard items.count <= Self.maxBatch else {
-            throw Problem.invalid("events", rule: "max \(Self.maxBatch) items",
-                                  "a batch holds at most \(Self.maxBatch) events (got \(items.count))")
+            throw Problem.invalid(
+                "events", rule: "max \(Self.maxBatch) items",
+                "a batch holds at most \(Self.maxBatch) events (got \(items.count))")
         }
         let now = Timestamp.now()
         var events: [Event] = []
@@ -97,24 +98,29 @@ extension IngestAPI {
         }
     }
 
-    func parseEvent(_ object: JSONObject, path: String, caller: Caller, queryAccount: String?, now: Timestamp) async throws -> Event {
+    func parseEvent(_ object: JSONObject, path: String, caller: Caller, queryAccount: String?, now: Timestamp) async throws
+        -> Event
+    {
         let r = FieldReader(object, path: path)
         try r.allowOnly(["id", "type", "occurredAt", "data", "callbackUrl", "account"])
         let type = try r.string("type", maxLength: 200)
         try Rules.eventType(type, field: r.name("type"))
         guard !OperationalEvent.isOperational(type) else {
-            throw Problem.invalid(r.name("type"), rule: "not an operational event type",
-                                  "'\(type)' is published by Herald itself; platforms cannot send it")
+            throw Problem.invalid(
+                r.name("type"), rule: "not an operational event type",
+                "'\(type)' is published by Herald itself; platforms cannot send it")
         }
         let id = try r.optionalString("id", maxLength: 128)
         if let id { try Rules.identifier(id, field: r.name("id")) }
         let callbackUrl = try r.optionalString("callbackUrl", maxLength: 2_048).map { u throws(Problem) in
             try Rules.url(u, field: r.name("callbackUrl"))
         }
-        let account = try await actingAccount(caller, named: try r.optionalString("account", maxLength: 128) ?? queryAccount,
-                                              field: r.name("account"))
-        return Event(id: id ?? Event.newID(), type: type, account: account, occurredAt: try r.optionalTime("occurredAt") ?? now,
-                     data: try r.optionalObject("data") ?? JSONObject(), callbackUrl: callbackUrl)
+        let account = try await actingAccount(
+            caller, named: try r.optionalString("account", maxLength: 128) ?? queryAccount,
+            field: r.name("account"))
+        return Event(
+            id: id ?? Event.newID(), type: type, account: account, occurredAt: try r.optionalTime("occurredAt") ?? now,
+            data: try r.optionalObject("data") ?? JSONObject(), callbackUrl: callbackUrl)
     }
 
     /// Accepts the events whose ids are new within the window: claims the ids and writes their
@@ -137,16 +143,19 @@ extension IngestAPI {
         guard !claimed.isEmpty else { return events.map(\.id) }
         do {
             try await broker.publish(claimed.map { QueueMessages.event($0.event, from: .ingest) })
-        } catch where error.mayHaveBeenAccepted {
+        } catch  where error.mayHaveBeenAccepted {
             relay.wake()
-            throw Problem.unavailable(error.reason + "; the events may have been accepted: retrying with the same ids is safe (they are deduplicated)")
+            throw Problem.unavailable(
+                error.reason + "; the events may have been accepted: retrying with the same ids is safe (they are deduplicated)")
         } catch {
             do {
                 try await store.releaseEvents(claimed)
             } catch {
                 // The claim stands, so the relay publishes the events once the broker is back.
                 relay.wake()
-                throw Problem.unavailable("the message broker and the store both failed; the events may have been accepted: retrying with the same ids is safe (they are deduplicated)")
+                throw Problem.unavailable(
+                    "the message broker and the store both failed; the events may have been accepted: retrying with the same ids is safe (they are deduplicated)"
+                )
             }
             throw Problem.unavailable(error.reason + "; nothing was accepted, retry later")
         }
@@ -165,7 +174,8 @@ extension IngestAPI {
     func idempotencyKey(_ request: Request) throws(Problem) -> String? {
         guard let key = request.headers[Self.idempotencyKeyHeader] else { return nil }
         guard !key.isEmpty, key.utf8.count <= 200, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
-            throw Problem.invalid("Idempotency-Key", rule: "1...200 visible ASCII characters", "the Idempotency-Key header is invalid")
+            throw Problem.invalid(
+                "Idempotency-Key", rule: "1...200 visible ASCII characters", "the Idempotency-Key header is invalid")
         }
         return key
     }
@@ -176,8 +186,9 @@ extension IngestAPI {
     func idempotencyScope(accounts: [String], key: String?) throws(Problem) -> String? {
         guard key != nil, let first = accounts.first else { return nil }
         guard accounts.allSatisfy({ $0 == first }) else {
-            throw Problem.invalid("Idempotency-Key", rule: "one account per keyed request",
-                                  "an Idempotency-Key request acts for one account; this batch names several")
+            throw Problem.invalid(
+                "Idempotency-Key", rule: "one account per keyed request",
+                "an Idempotency-Key request acts for one account; this batch names several")
         }
         return first
     }
@@ -187,8 +198,10 @@ extension IngestAPI {
     /// Call it only once the request is authenticated, authorised for `account` and validated:
     /// a replay must never answer what the request itself would be refused. The key is scoped
     /// by the acting account and the route, whoever (the account's key or the admin) sends it.
-    func idempotent(_ request: Request, key: String?, account: String?,
-                    _ body: () async throws -> (HTTPResponse.Status, JSONValue)) async throws -> Response {
+    func idempotent(
+        _ request: Request, key: String?, account: String?,
+        _ body: () async throws -> (HTTPResponse.Status, JSONValue)
+    ) async throws -> Response {
         guard let key, let account else {
             let (status, value) = try await body()
             return Self.json(status, value)
@@ -197,15 +210,18 @@ extension IngestAPI {
         let scopedKey = request.uri.path + " " + key
         let since = Timestamp.now().adding(seconds: -Double(configuration.idempotencyWindowSeconds))
         if let stored = try await store.idempotentResponse(account: account, key: scopedKey, since: since) {
-            return Response(status: .init(code: stored.status),
-                            headers: [.contentType: "application/json", Self.replayedHeader: "true"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+            return Response(
+                status: .init(code: stored.status),
+                headers: [.contentType: "application/json", Self.replayedHeader: "true"],
+                body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
         }
         let (status, value) = try await body()
         let bytes = value.serialized()
-        try await store.storeIdempotentResponse(account: account, key: scopedKey,
-                                                response: StoredResponse(status: Int(status.code), body: bytes), now: .now())
-        return Response(status: status, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        try await store.storeIdempotentResponse(
+            account: account, key: scopedKey,
+            response: StoredResponse(status: Int(status.code), body: bytes), now: .now())
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

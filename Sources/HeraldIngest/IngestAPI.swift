@@ -29,8 +29,10 @@ public struct IngestAPI: Sendable {
     let accepted = Counter(label: "herald_ingest_events_accepted_total")
     let duplicates = Counter(label: "herald_ingest_events_duplicate_total")
 
-    public init(configuration: IngestConfiguration, store: any IngestStore, broker: BrokerLink, relay: OutboxRelay,
-                profiles: ProfileRegistry = .standard, logger: Logger) {
+    public init(
+        configuration: IngestConfiguration, store: any IngestStore, broker: BrokerLink, relay: OutboxRelay,
+        profiles: ProfileRegistry = .standard, logger: Logger
+    ) {
         self.configuration = configuration
         self.store = store
         self.broker = broker
@@ -64,7 +66,10 @@ public struct IngestAPI: Sendable {
     static let routes: [(method: HTTPRequest.Method, path: String, handler: Handler)] = [
         (.post, "accounts", { api, req, _ in try await api.createAccount(req) }),
         (.post, "events", { api, req, _ in try await api.postEvents(req) }),
-        (.post, "messages/:messageId/status", { api, req, p in try await api.postStatus(req, messageId: p.get("messageId") ?? "") }),
+        (
+            .post, "messages/:messageId/status",
+            { api, req, p in try await api.postStatus(req, messageId: p.get("messageId") ?? "") }
+        ),
         (.get, "events/:id", { api, req, p in try await api.getEvent(req, id: p.get("id") ?? "") }),
         (.get, "events/:id/attempts", { api, req, p in try await api.eventAttempts(req, id: p.get("id") ?? "") }),
         (.post, "endpoints", { api, req, _ in try await api.createEndpoint(req) }),
@@ -99,8 +104,10 @@ public struct IngestAPI: Sendable {
             return Problem.notFound("the resource").response
         } catch let error as StoreError {
             logger.error("store failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
-            return Problem(.internalServerError, "store-failed", "Store failure", detail: "the store could not complete the request")
-                .response
+            return Problem(
+                .internalServerError, "store-failed", "Store failure", detail: "the store could not complete the request"
+            )
+            .response
         } catch {
             logger.error("request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
             return Problem(.internalServerError, "internal", "Internal error", detail: "unexpected error").response
@@ -112,13 +119,15 @@ public struct IngestAPI: Sendable {
     /// Reads a JSON object body within the size limit.
     func jsonBody(_ request: Request) async throws -> JSONValue {
         if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json"),
-           !type.lowercased().contains("+json") {
+            !type.lowercased().contains("+json")
+        {
             throw Problem.unsupportedMediaType(type)
         }
         let buffer = try await body(request)
         let bytes = buffer.readableBytesView
         guard !bytes.isEmpty else {
-            throw Problem(.badRequest, "malformed-json", "Malformed JSON", detail: "the body is empty", field: "body", rule: "valid JSON")
+            throw Problem(
+                .badRequest, "malformed-json", "Malformed JSON", detail: "the body is empty", field: "body", rule: "valid JSON")
         }
         do { return try JSONValue.parse(bytes) } catch { throw Problem.malformedJSON(error) }
     }
@@ -133,8 +142,9 @@ public struct IngestAPI: Sendable {
             throw error
         } catch {
             logger.debug("request body incomplete", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
-            throw Problem(.badRequest, "incomplete-body", "Incomplete body",
-                          detail: "the connection ended before the whole body arrived", field: "body", rule: "Content-Length bytes")
+            throw Problem(
+                .badRequest, "incomplete-body", "Incomplete body",
+                detail: "the connection ended before the whole body arrived", field: "body", rule: "Content-Length bytes")
         }
     }
 
@@ -203,15 +213,18 @@ struct RouteTable: Sendable {
 struct UnroutedMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: RouteTable
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
             let allowed = routes.methods(at: request.uri.path)
             guard !allowed.isEmpty else { return Problem.notFound("the path '\(request.uri.path)'").response }
-            var response = Problem(.methodNotAllowed, "method-not-allowed", "Method not allowed",
-                                   detail: "\(request.method.rawValue) is not served at this path; use \(allowed.joined(separator: ", "))",
-                                   rule: allowed.joined(separator: ", ")).response
+            var response = Problem(
+                .methodNotAllowed, "method-not-allowed", "Method not allowed",
+                detail: "\(request.method.rawValue) is not served at this path; use \(allowed.joined(separator: ", "))",
+                rule: allowed.joined(separator: ", ")
+            ).response
             response.headers[.allow] = allowed.joined(separator: ", ")
             return response
         }
@@ -220,12 +233,15 @@ struct UnroutedMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// Counts requests by method and status class (low cardinality: no paths).
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
-        Counter(label: "herald_ingest_http_requests_total",
-                dimensions: [("method", request.method.rawValue), ("status", "\(response.status.code / 100)xx")]).increment()
+        Counter(
+            label: "herald_ingest_http_requests_total",
+            dimensions: [("method", request.method.rawValue), ("status", "\(response.status.code / 100)xx")]
+        ).increment()
         Timer(label: "herald_ingest_http_request_duration_seconds", dimensions: [("method", request.method.rawValue)])
             .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         return response

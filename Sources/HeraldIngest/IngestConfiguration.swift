@@ -31,11 +31,13 @@ public struct IngestConfiguration: Sendable {
     public var readTimeout: Duration
 
     /// The defaults in this signature are the ones `init(environment:)` uses for unset keys.
-    public init(amqpURL: String = ServiceDefaults.amqpURL, databasePath: String = ServiceDefaults.databasePath,
-                host: String = ServiceDefaults.host, port: Int = 8080, adminKey: String? = nil, maxBodyBytes: Int = 262_144,
-                publishTimeout: Duration = .seconds(5), idempotencyWindowSeconds: Int = 86_400,
-                disableAfterSeconds: Int = 5 * 86_400, rotationGraceSeconds: Int = 86_400,
-                readTimeout: Duration = .seconds(10)) {
+    public init(
+        amqpURL: String = ServiceDefaults.amqpURL, databasePath: String = ServiceDefaults.databasePath,
+        host: String = ServiceDefaults.host, port: Int = 8080, adminKey: String? = nil, maxBodyBytes: Int = 262_144,
+        publishTimeout: Duration = .seconds(5), idempotencyWindowSeconds: Int = 86_400,
+        disableAfterSeconds: Int = 5 * 86_400, rotationGraceSeconds: Int = 86_400,
+        readTimeout: Duration = .seconds(10)
+    ) {
         self.amqpURL = amqpURL
         self.databasePath = databasePath
         self.host = host
@@ -63,7 +65,8 @@ public struct IngestConfiguration: Sendable {
             publishTimeout: try env.duration("HERALD_PUBLISH_TIMEOUT", default: d.publishTimeout),
             idempotencyWindowSeconds: seconds(
                 try env.duration("HERALD_IDEMPOTENCY_WINDOW", default: .seconds(d.idempotencyWindowSeconds))),
-            disableAfterSeconds: seconds(try env.duration("HERALD_ENDPOINT_DISABLE_AFTER", default: .seconds(d.disableAfterSeconds))),
+            disableAfterSeconds: seconds(
+                try env.duration("HERALD_ENDPOINT_DISABLE_AFTER", default: .seconds(d.disableAfterSeconds))),
             rotationGraceSeconds: seconds(try env.duration("HERALD_ROTATION_GRACE", default: .seconds(d.rotationGraceSeconds))),
             readTimeout: try env.duration("HERALD_INGEST_READ_TIMEOUT", default: d.readTimeout))
         if readTimeout <= .zero {

@@ -35,14 +35,16 @@ public struct IngestService: Sendable {
         self.logger = logger
         self.store = try SQLiteStore(path: configuration.databasePath)
         self.broker = try BrokerLink(url: configuration.amqpURL, publishTimeout: configuration.publishTimeout, logger: logger)
-        self.relay = OutboxRelay(store: store, broker: broker, logger: logger,
-                                 lease: configuration.publishTimeout * 2 + .seconds(5))
+        self.relay = OutboxRelay(
+            store: store, broker: broker, logger: logger,
+            lease: configuration.publishTimeout * 2 + .seconds(5))
     }
 
     /// The HTTP application; `onServerRunning` receives the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let api = IngestAPI(configuration: configuration, store: store, broker: broker, relay: relay, profiles: profiles,
-                            logger: logger)
+        let api = IngestAPI(
+            configuration: configuration, store: store, broker: broker, relay: relay, profiles: profiles,
+            logger: logger)
         // RequestReadGuard answers a request that stops arriving for the read timeout with 408;
         // Hummingbird's idle timeout, a little longer, closes connections idle between requests
         // (and any the guard could not answer). A request being answered is never idle.
@@ -62,10 +64,13 @@ public struct IngestService: Sendable {
     /// - Parameters:
     ///   - signals: what triggers graceful shutdown (tests pass none and cancel the task).
     ///   - onServerRunning: receives the bound HTTP port.
-    public func run(signals: [UnixSignal] = [.sigterm, .sigint],
-                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let consumer = DeliveryLogConsumer(store: store, broker: broker, relay: relay,
-                                           disableAfterSeconds: configuration.disableAfterSeconds, logger: logger)
+    public func run(
+        signals: [UnixSignal] = [.sigterm, .sigint],
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let consumer = DeliveryLogConsumer(
+            store: store, broker: broker, relay: relay,
+            disableAfterSeconds: configuration.disableAfterSeconds, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [

@@ -30,8 +30,10 @@ public final class OutboxRelay: Service, Sendable {
     ///   - lease: how long a row being published is hidden from other relays; longer than a
     ///     publish can take.
     ///   - idle: how often the relay looks for due rows when nobody wakes it.
-    public init(store: any OutboxStore, broker: BrokerLink, logger: Logger, lease: Duration = .seconds(15),
-                idle: Duration = .seconds(1)) {
+    public init(
+        store: any OutboxStore, broker: BrokerLink, logger: Logger, lease: Duration = .seconds(15),
+        idle: Duration = .seconds(1)
+    ) {
         self.store = store
         self.broker = broker
         self.logger = logger
@@ -88,7 +90,8 @@ public final class OutboxRelay: Service, Sendable {
                 } catch {
                     // Only Herald writes the outbox, so this is a bug: say so loudly, count it, and
                     // keep the row for an operator (it is reported again each time its lease ends).
-                    logger.critical("unreadable outbox row left in place", metadata: ["outbox.id": "\(row.id)", "error": "\(error)"])
+                    logger.critical(
+                        "unreadable outbox row left in place", metadata: ["outbox.id": "\(row.id)", "error": "\(error)"])
                     unreadable.increment()
                     broken.append(row.id)
                 }
@@ -96,9 +99,11 @@ public final class OutboxRelay: Service, Sendable {
             do {
                 try await broker.publish(publications)
             } catch {
-                logger.warning("outbox publish failed; retrying after the lease", metadata: [
-                    "error": "\(error)", "outbox.count": "\(ids.count)",
-                ])
+                logger.warning(
+                    "outbox publish failed; retrying after the lease",
+                    metadata: [
+                        "error": "\(error)", "outbox.count": "\(ids.count)",
+                    ])
                 return
             }
             do {

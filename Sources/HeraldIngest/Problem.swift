@@ -22,8 +22,10 @@ public struct Problem: Error, Sendable, Hashable {
     /// Seconds the client should wait (503).
     public var retryAfter: Int?
 
-    public init(_ status: HTTPResponse.Status, _ slug: String, _ title: String, detail: String, field: String? = nil,
-                rule: String? = nil, retryAfter: Int? = nil) {
+    public init(
+        _ status: HTTPResponse.Status, _ slug: String, _ title: String, detail: String, field: String? = nil,
+        rule: String? = nil, retryAfter: Int? = nil
+    ) {
         self.status = status
         self.slug = slug
         self.title = title
@@ -46,8 +48,9 @@ public struct Problem: Error, Sendable, Hashable {
     public var response: Response {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        return Response(status: status, headers: headers,
-                        body: .init(byteBuffer: ByteBuffer(bytes: JSONValue.object(document).serialized())))
+        return Response(
+            status: status, headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: JSONValue.object(document).serialized())))
     }
 
     // MARK: the problems herald-ingest answers with
@@ -56,22 +59,25 @@ public struct Problem: Error, Sendable, Hashable {
         Problem(.unprocessableContent, "invalid-field", "Invalid field", detail: detail, field: field, rule: rule)
     }
     static func missing(_ field: String) -> Problem {
-        Problem(.unprocessableContent, "invalid-field", "Invalid field", detail: "'\(field)' is required", field: field,
-                rule: "required")
+        Problem(
+            .unprocessableContent, "invalid-field", "Invalid field", detail: "'\(field)' is required", field: field,
+            rule: "required")
     }
     static func wrongType(_ field: String, expected: String, got: JSONValue) -> Problem {
         wrongType(field, expected: expected, gotKind: got.kindName)
     }
     static func wrongType(_ field: String, expected: String, gotKind: String) -> Problem {
-        Problem(.unprocessableContent, "invalid-field", "Invalid field",
-                detail: "'\(field)' must be \(expected), got \(gotKind)", field: field, rule: "type \(expected)")
+        Problem(
+            .unprocessableContent, "invalid-field", "Invalid field",
+            detail: "'\(field)' must be \(expected), got \(gotKind)", field: field, rule: "type \(expected)")
     }
     static func malformedJSON(_ error: JSONParseError) -> Problem {
         Problem(.badRequest, "malformed-json", "Malformed JSON", detail: error.description, field: "body", rule: "valid JSON")
     }
     static func tooLarge(limit: Int) -> Problem {
-        Problem(.contentTooLarge, "body-too-large", "Request body too large",
-                detail: "the body is larger than \(limit) bytes", field: "body", rule: "max \(limit) bytes")
+        Problem(
+            .contentTooLarge, "body-too-large", "Request body too large",
+            detail: "the body is larger than \(limit) bytes", field: "body", rule: "max \(limit) bytes")
     }
     static let unauthenticated = Problem(
         .unauthorized, "unauthenticated", "Unauthenticated",
@@ -89,8 +95,9 @@ public struct Problem: Error, Sendable, Hashable {
         Problem(.serviceUnavailable, "unavailable", "Service unavailable", detail: detail, retryAfter: 5)
     }
     static func unsupportedMediaType(_ got: String?) -> Problem {
-        Problem(.unsupportedMediaType, "unsupported-media-type", "Unsupported media type",
-                detail: "send 'Content-Type: application/json' (got \(got.map { "'\($0)'" } ?? "none"))",
-                field: "Content-Type", rule: "application/json")
+        Problem(
+            .unsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+            detail: "send 'Content-Type: application/json' (got \(got.map { "'\($0)'" } ?? "none"))",
+            field: "Content-Type", rule: "application/json")
     }
 }

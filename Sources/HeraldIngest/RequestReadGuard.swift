@@ -1,5 +1,5 @@
-import HeraldCore
 import HTTPTypes
+import HeraldCore
 import Hummingbird
 import NIOCore
 import NIOHTTP1
@@ -126,9 +126,12 @@ final class RequestReadGuard: ChannelDuplexHandler, RemovableChannelHandler {
                     context.close(promise: nil)
                 } else {
                     let seconds = Double(readTimeout.nanoseconds) / 1e9
-                    answer(context, Problem(.requestTimeout, "read-timeout", "Request timeout",
-                                            detail: "the request did not arrive in full; nothing came for \(seconds) s",
-                                            rule: "HERALD_INGEST_READ_TIMEOUT"))
+                    answer(
+                        context,
+                        Problem(
+                            .requestTimeout, "read-timeout", "Request timeout",
+                            detail: "the request did not arrive in full; nothing came for \(seconds) s",
+                            rule: "HERALD_INGEST_READ_TIMEOUT"))
                 }
                 return
             }
@@ -142,9 +145,11 @@ final class RequestReadGuard: ChannelDuplexHandler, RemovableChannelHandler {
         timer = nil
         responding = true
         let body = JSONValue.object(problem.document).serialized()
-        let response = HTTPResponse(status: problem.status, headerFields: [
-            .contentType: "application/problem+json", .contentLength: String(body.count), .connection: "close",
-        ])
+        let response = HTTPResponse(
+            status: problem.status,
+            headerFields: [
+                .contentType: "application/problem+json", .contentLength: String(body.count), .connection: "close",
+            ])
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         context.write(wrapOutboundOut(.body(ByteBuffer(bytes: body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -161,13 +166,16 @@ final class RequestReadGuard: ChannelDuplexHandler, RemovableChannelHandler {
             if line.isEmpty { break }  // end of the head
             guard line.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) else { continue }
             let name = line.prefix { $0 != UInt8(ascii: ":") }
-            let printable = String(decoding: name.prefix(64).map { $0 < 0x20 || $0 >= 0x7f ? UInt8(ascii: "?") : $0 },
-                                   as: UTF8.self)
-            return Problem(.badRequest, "invalid-header", "Invalid header",
-                           detail: "header '\(printable)' contains a control character", field: printable,
-                           rule: "visible ASCII, space and tab")
+            let printable = String(
+                decoding: name.prefix(64).map { $0 < 0x20 || $0 >= 0x7f ? UInt8(ascii: "?") : $0 },
+                as: UTF8.self)
+            return Problem(
+                .badRequest, "invalid-header", "Invalid header",
+                detail: "header '\(printable)' contains a control character", field: printable,
+                rule: "visible ASCII, space and tab")
         }
-        return Problem(.badRequest, "malformed-request", "Malformed request",
-                       detail: "the request is not valid HTTP/1.1 (\(error))", rule: "RFC 9112")
+        return Problem(
+            .badRequest, "malformed-request", "Malformed request",
+            detail: "the request is not valid HTTP/1.1 (\(error))", rule: "RFC 9112")
     }
 }

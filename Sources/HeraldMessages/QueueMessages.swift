@@ -45,17 +45,21 @@ public enum QueueMessages {
     /// A delivery job to the workers, a delay tier, or the signer's re-sign queue.
     ///
     /// - Parameter cause: why the job is parked without spending an attempt (`MessageHeaders.parked`).
-    public static func job(_ job: DeliveryJob, to destination: JobDestination, from publisher: Publisher,
-                           parkedBecause cause: String? = nil) -> AMQPPublication {
+    public static func job(
+        _ job: DeliveryJob, to destination: JobDestination, from publisher: Publisher,
+        parkedBecause cause: String? = nil
+    ) -> AMQPPublication {
         var properties = jobProperties(job, from: publisher)
         if let cause { properties.headers[MessageHeaders.parked] = .string(cause) }
-        let (exchange, routingKey) = switch destination {
-        case .deliver: (HeraldNames.deliveriesExchange, HeraldNames.deliverRoutingKey)
-        case .tier(let tier): (HeraldNames.retryExchange, tier.name)
-        case .resign: (HeraldNames.resignExchange, HeraldNames.resignRoutingKey)
-        }
-        return AMQPPublication(exchange: exchange, routingKey: routingKey, body: Data(job.wireEncoded()),
-                               properties: properties)
+        let (exchange, routingKey) =
+            switch destination {
+            case .deliver: (HeraldNames.deliveriesExchange, HeraldNames.deliverRoutingKey)
+            case .tier(let tier): (HeraldNames.retryExchange, tier.name)
+            case .resign: (HeraldNames.resignExchange, HeraldNames.resignRoutingKey)
+            }
+        return AMQPPublication(
+            exchange: exchange, routingKey: routingKey, body: Data(job.wireEncoded()),
+            properties: properties)
     }
 
     /// An attempt record for the delivery log (`herald.attempts`).
@@ -84,25 +88,31 @@ public enum QueueMessages {
     }
 
     /// A delivery job dead-lettered, with the job's own properties and `DeadLetterHeaders`.
-    public static func dead(_ job: DeliveryJob, _ letter: DeadLetterCause, from publisher: Publisher,
-                            now: Timestamp) -> AMQPPublication {
+    public static func dead(
+        _ job: DeliveryJob, _ letter: DeadLetterCause, from publisher: Publisher,
+        now: Timestamp
+    ) -> AMQPPublication {
         var properties = jobProperties(job, from: publisher)
         properties.headers.merge(letter.headers(source: publisher, now: now)) { _, new in new }
-        return AMQPPublication(exchange: HeraldNames.deadExchange, routingKey: HeraldNames.deadRoutingKey,
-                               body: Data(job.wireEncoded()), properties: properties)
+        return AMQPPublication(
+            exchange: HeraldNames.deadExchange, routingKey: HeraldNames.deadRoutingKey,
+            body: Data(job.wireEncoded()), properties: properties)
     }
 
     /// A message Herald could not use, dead-lettered as it came: the same bytes and properties
     /// (message id, headers, content type), plus `DeadLetterHeaders` saying why, so an operator
     /// finds it by its original id and can replay it unchanged.
-    public static func dead(input body: Data, properties original: AMQPProperties, _ letter: DeadLetterCause,
-                            from publisher: Publisher, now: Timestamp) -> AMQPPublication {
+    public static func dead(
+        input body: Data, properties original: AMQPProperties, _ letter: DeadLetterCause,
+        from publisher: Publisher, now: Timestamp
+    ) -> AMQPPublication {
         var properties = original
         properties.headers.merge(letter.headers(source: publisher, now: now)) { _, new in new }
         properties.persistent = true
         if properties.contentType == nil { properties.contentType = "application/octet-stream" }
-        return AMQPPublication(exchange: HeraldNames.deadExchange, routingKey: HeraldNames.deadRoutingKey,
-                               body: body, properties: properties)
+        return AMQPPublication(
+            exchange: HeraldNames.deadExchange, routingKey: HeraldNames.deadRoutingKey,
+            body: body, properties: properties)
     }
 
     /// The properties every job message carries, in every queue it passes through.
@@ -138,8 +148,10 @@ public struct DeadLetterCause: Sendable, Hashable {
     /// The failure's stable label (workers).
     public var failureLabel: String?
 
-    public init(reason: String, error: String, eventId: String? = nil, eventType: String? = nil, account: String? = nil,
-                endpointId: String? = nil, attempts: Int? = nil, lastStatus: Int? = nil, failureLabel: String? = nil) {
+    public init(
+        reason: String, error: String, eventId: String? = nil, eventType: String? = nil, account: String? = nil,
+        endpointId: String? = nil, attempts: Int? = nil, lastStatus: Int? = nil, failureLabel: String? = nil
+    ) {
         self.reason = reason
         self.error = error
         self.eventId = eventId
@@ -152,11 +164,14 @@ public struct DeadLetterCause: Sendable, Hashable {
     }
 
     /// A letter about a job: its event, account and endpoint filled in.
-    public static func about(_ job: DeliveryJob, reason: String, error: String, attempts: Int? = nil,
-                             lastStatus: Int? = nil, failureLabel: String? = nil) -> DeadLetterCause {
-        DeadLetterCause(reason: reason, error: error, eventId: job.event.id, eventType: job.event.type,
-                   account: job.event.account, endpointId: job.endpointId, attempts: attempts,
-                   lastStatus: lastStatus, failureLabel: failureLabel)
+    public static func about(
+        _ job: DeliveryJob, reason: String, error: String, attempts: Int? = nil,
+        lastStatus: Int? = nil, failureLabel: String? = nil
+    ) -> DeadLetterCause {
+        DeadLetterCause(
+            reason: reason, error: error, eventId: job.event.id, eventType: job.event.type,
+            account: job.event.account, endpointId: job.endpointId, attempts: attempts,
+            lastStatus: lastStatus, failureLabel: failureLabel)
     }
 
     func headers(source: Publisher, now: Timestamp) -> AMQPTable {

@@ -55,9 +55,12 @@ public enum StoredPublication {
             }
         }
         let properties = AMQPProperties(
-            contentType: try r.optionalString("contentType"), headers: headers, persistent: try r.bool("persistent", default: true),
-            messageId: try r.optionalString("messageId"), type: try r.optionalString("type"), appId: try r.optionalString("appId"))
-        return AMQPPublication(exchange: try r.string("exchange"), routingKey: try r.string("routingKey"), body: body,
-                               properties: properties, mandatory: try r.bool("mandatory", default: true))
+            contentType: try r.optionalString("contentType"), headers: headers,
+            persistent: try r.bool("persistent", default: true),
+            messageId: try r.optionalString("messageId"), type: try r.optionalString("type"), appId: try r.optionalString("appId")
+        )
+        return AMQPPublication(
+            exchange: try r.string("exchange"), routingKey: try r.string("routingKey"), body: body,
+            properties: properties, mandatory: try r.bool("mandatory", default: true))
     }
 }

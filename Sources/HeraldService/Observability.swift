@@ -13,7 +13,9 @@ public enum Observability {
     /// swift-metrics backed by Prometheus.
     public static func bootstrap(service: String, level: Logger.Level, json: Bool) {
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = json ? JSONLogHandler(label: label, service: service)
+            var handler: any LogHandler =
+                json
+                ? JSONLogHandler(label: label, service: service)
                 : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -23,8 +25,9 @@ public enum Observability {
 
     /// Reads `HERALD_LOG_LEVEL` (default info) and `HERALD_LOG_FORMAT` (`text` or `json`).
     public static func bootstrap(service: String, environment: ServiceEnvironment) throws(ConfigurationError) {
-        let levelText = try environment.choice("HERALD_LOG_LEVEL", default: "info",
-                                               among: Logger.Level.allCases.map(\.rawValue))
+        let levelText = try environment.choice(
+            "HERALD_LOG_LEVEL", default: "info",
+            among: Logger.Level.allCases.map(\.rawValue))
         let format = try environment.choice("HERALD_LOG_FORMAT", default: "text", among: ["text", "json"])
         bootstrap(service: service, level: Logger.Level(rawValue: levelText) ?? .info, json: format == "json")
     }

@@ -25,7 +25,8 @@ public struct ServiceEnvironment: Sendable {
                 let line = rawLine.trimmingCharacters(in: .whitespaces)
                 if line.isEmpty || line.hasPrefix("#") { continue }
                 guard let equals = line.firstIndex(of: "=") else {
-                    throw ConfigurationError(key: "HERALD_CONFIG_FILE", problem: "line \(number + 1) of '\(path)' is not KEY=VALUE")
+                    throw ConfigurationError(
+                        key: "HERALD_CONFIG_FILE", problem: "line \(number + 1) of '\(path)' is not KEY=VALUE")
                 }
                 let key = String(line[..<equals]).trimmingCharacters(in: .whitespaces)
                 var value = String(line[line.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
@@ -76,7 +77,8 @@ public struct ServiceEnvironment: Sendable {
     }
 
     /// One of `choices`.
-    public func choice(_ key: String, default defaultValue: String, among choices: [String]) throws(ConfigurationError) -> String {
+    public func choice(_ key: String, default defaultValue: String, among choices: [String]) throws(ConfigurationError) -> String
+    {
         guard let text = raw(key) else { return defaultValue }
         guard choices.contains(text) else {
             throw ConfigurationError(key: key, problem: "'\(text)' is not one of \(choices.joined(separator: ", "))")

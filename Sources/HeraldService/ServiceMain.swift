@@ -47,8 +47,10 @@ public struct ServiceMain: Sendable {
     ///
     /// - Parameter body: runs the service, on the caller's actor (top-level code's main actor),
     ///   so it may use what `main` built.
-    public func run(isolation: isolated (any Actor)? = #isolation, logger: Logger,
-                    _ body: (Logger) async throws -> Void) async -> Never {
+    public func run(
+        isolation: isolated (any Actor)? = #isolation, logger: Logger,
+        _ body: (Logger) async throws -> Void
+    ) async -> Never {
         do {
             try await body(logger)
             exit(0)

@@ -12,7 +12,8 @@ enum CallbackEndpoint {
     static func isCallback(_ endpointId: String) -> Bool { endpointId.hasPrefix(prefix) }
 
     static func endpoint(for account: Account, url: String) -> Endpoint {
-        Endpoint(id: id(account: account.id), account: account.id, url: url, profile: account.defaultProfile,
-                 secrets: account.defaultSecrets)
+        Endpoint(
+            id: id(account: account.id), account: account.id, url: url, profile: account.defaultProfile,
+            secrets: account.defaultSecrets)
     }
 }

@@ -47,8 +47,10 @@ actor EndpointCache {
         return try await task.value
     }
 
-    private func finish(_ id: String, task: Task<Entry?, any Error>, startedAt: UInt64,
-                        loadedAt: ContinuousClock.Instant) async {
+    private func finish(
+        _ id: String, task: Task<Entry?, any Error>, startedAt: UInt64,
+        loadedAt: ContinuousClock.Instant
+    ) async {
         let result = try? await task.value
         guard loading[id] == task else { return }
         loading[id] = nil

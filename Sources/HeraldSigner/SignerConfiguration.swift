@@ -28,9 +28,11 @@ public struct SignerConfiguration: Sendable, Hashable {
     public var connectionName: String
 
     /// The defaults in this signature are the ones `init(environment:)` uses for unset keys.
-    public init(amqpURL: String = ServiceDefaults.amqpURL, databasePath: String = ServiceDefaults.databasePath,
-                opsHost: String = ServiceDefaults.host, opsPort: Int = 9091, prefetch: Int = 256, failureBackoff: Duration = .seconds(1),
-                endpointCacheTTL: Duration = .seconds(30), connectionName: String = "herald-signer") {
+    public init(
+        amqpURL: String = ServiceDefaults.amqpURL, databasePath: String = ServiceDefaults.databasePath,
+        opsHost: String = ServiceDefaults.host, opsPort: Int = 9091, prefetch: Int = 256, failureBackoff: Duration = .seconds(1),
+        endpointCacheTTL: Duration = .seconds(30), connectionName: String = "herald-signer"
+    ) {
         self.amqpURL = amqpURL
         self.databasePath = databasePath
         self.opsHost = opsHost

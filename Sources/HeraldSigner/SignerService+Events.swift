@@ -24,9 +24,12 @@ extension SignerService {
             return
         }
         guard let entry else {
-            await deadLetter(delivery, .init(reason: "unknown-account", error: "account '\(event.account)' does not exist",
-                                             eventId: event.id, eventType: event.type, account: event.account),
-                             connection: connection)
+            await deadLetter(
+                delivery,
+                .init(
+                    reason: "unknown-account", error: "account '\(event.account)' does not exist",
+                    eventId: event.id, eventType: event.type, account: event.account),
+                connection: connection)
             return
         }
 
@@ -38,7 +41,7 @@ extension SignerService {
         for endpoint in entry.endpoints where Signer.delivers(event, to: endpoint) {
             do throws(SigningError) {
                 jobs.append(try Signer.sign(event, for: endpoint, to: endpoint.url, now: now))
-            } catch where error.isEventNotSupported {
+            } catch  where error.isEventNotSupported {
                 continue
             } catch {
                 publications.append(signingFailed(event, endpoint: endpoint, error: error, delivery: delivery))
@@ -49,7 +52,7 @@ extension SignerService {
             if Signer.delivers(event, to: endpoint) {
                 do throws(SigningError) {
                     jobs.append(try Signer.sign(event, for: endpoint, to: url, now: now))
-                } catch where error.isEventNotSupported {
+                } catch  where error.isEventNotSupported {
                 } catch {
                     publications.append(signingFailed(event, endpoint: endpoint, error: error, delivery: delivery))
                 }
@@ -70,15 +73,20 @@ extension SignerService {
 
     /// An endpoint that cannot be signed for (no valid secret, a secret in the wrong form): the
     /// other endpoints still get their jobs; this one's is a dead letter naming the endpoint.
-    private func signingFailed(_ event: Event, endpoint: Endpoint, error: SigningError,
-                               delivery: AMQPDelivery) -> AMQPPublication {
-        logger.error("cannot sign for endpoint: dead-lettered", metadata: [
-            "event.id": "\(event.id)", "endpoint.id": "\(endpoint.id)", "error": "\(error)",
-        ])
+    private func signingFailed(
+        _ event: Event, endpoint: Endpoint, error: SigningError,
+        delivery: AMQPDelivery
+    ) -> AMQPPublication {
+        logger.error(
+            "cannot sign for endpoint: dead-lettered",
+            metadata: [
+                "event.id": "\(event.id)", "endpoint.id": "\(endpoint.id)", "error": "\(error)",
+            ])
         return QueueMessages.dead(
             input: delivery.body, properties: delivery.properties,
-            DeadLetterCause(reason: "signing-failed", error: error.description, eventId: event.id, eventType: event.type,
-                       account: event.account, endpointId: endpoint.id),
+            DeadLetterCause(
+                reason: "signing-failed", error: error.description, eventId: event.id, eventType: event.type,
+                account: event.account, endpointId: endpoint.id),
             from: .signer, now: .now())
     }
 }

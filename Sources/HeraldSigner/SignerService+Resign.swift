@@ -21,8 +21,11 @@ extension SignerService {
 
         // Not due yet (a wait longer than the longest tier): park it again, attempt unchanged.
         if let tier = job.parkingTier(now: now) {
-            if await publishThenAck([QueueMessages.job(job, to: .tier(tier), from: .signer, parkedBecause: "not_before")], for: delivery, connection: connection,
-                                    metadata: metadata) {
+            if await publishThenAck(
+                [QueueMessages.job(job, to: .tier(tier), from: .signer, parkedBecause: "not_before")], for: delivery,
+                connection: connection,
+                metadata: metadata)
+            {
                 statistics.parked()
             }
             return
@@ -45,15 +48,22 @@ extension SignerService {
         guard let endpoint else {
             // Deleted (or its account is): nothing to deliver to. The log says why it stopped, and
             // the job itself is kept in herald.dead, where an operator can find it.
-            let record = AttemptRecord(eventId: job.event.id, endpointId: job.endpointId, attempt: job.attempt, at: now,
-                                       outcome: .dropped, latencyMs: 0, error: "endpoint deleted", url: job.url,
-                                       account: job.event.account, eventType: job.event.type)
-            let letter = DeadLetterCause.about(job, reason: "endpoint-deleted", error: "the endpoint (or its account) was deleted",
-                                          attempts: job.attempt - 1)
-            if await publishThenAck([QueueMessages.attempt(record, from: .signer),
-                                     QueueMessages.dead(input: delivery.body, properties: delivery.properties, letter,
-                                                        from: .signer, now: now)],
-                                    for: delivery, connection: connection, metadata: metadata) {
+            let record = AttemptRecord(
+                eventId: job.event.id, endpointId: job.endpointId, attempt: job.attempt, at: now,
+                outcome: .dropped, latencyMs: 0, error: "endpoint deleted", url: job.url,
+                account: job.event.account, eventType: job.event.type)
+            let letter = DeadLetterCause.about(
+                job, reason: "endpoint-deleted", error: "the endpoint (or its account) was deleted",
+                attempts: job.attempt - 1)
+            if await publishThenAck(
+                [
+                    QueueMessages.attempt(record, from: .signer),
+                    QueueMessages.dead(
+                        input: delivery.body, properties: delivery.properties, letter,
+                        from: .signer, now: now),
+                ],
+                for: delivery, connection: connection, metadata: metadata)
+            {
                 statistics.dropped()
                 statistics.deadLettered(reason: letter.reason)
                 logger.info("retry dead-lettered: endpoint deleted", metadata: metadata)
@@ -61,9 +71,12 @@ extension SignerService {
             return
         }
         if case .disabled(let reason, _) = endpoint.state {
-            await deadLetter(delivery, .about(job, reason: "endpoint-disabled", error: "endpoint disabled: \(reason)",
-                                              attempts: job.attempt - 1),
-                             connection: connection)
+            await deadLetter(
+                delivery,
+                .about(
+                    job, reason: "endpoint-disabled", error: "endpoint disabled: \(reason)",
+                    attempts: job.attempt - 1),
+                connection: connection)
             return
         }
 
@@ -72,14 +85,17 @@ extension SignerService {
         do {
             fresh = try Signer.sign(job.event, for: endpoint, to: endpoint.url, retrying: job, now: now)
         } catch {
-            await deadLetter(delivery, .about(job, reason: "signing-failed", error: error.description, attempts: job.attempt - 1),
-                             connection: connection)
+            await deadLetter(
+                delivery, .about(job, reason: "signing-failed", error: error.description, attempts: job.attempt - 1),
+                connection: connection)
             return
         }
         // The wait is over (`Signer.sign` keeps the attempt number and takes the current policy).
         fresh.notBefore = nil
-        if await publishThenAck([QueueMessages.job(fresh, to: .deliver, from: .signer)], for: delivery, connection: connection,
-                                metadata: metadata) {
+        if await publishThenAck(
+            [QueueMessages.job(fresh, to: .deliver, from: .signer)], for: delivery, connection: connection,
+            metadata: metadata)
+        {
             statistics.signed(profiles: [fresh.profile])
         }
     }

@@ -36,8 +36,10 @@ public final class SignerService: Service, Sendable {
 
     /// - Parameters:
     ///   - directory: where endpoints and accounts are read (the SQLite store, read-only).
-    public init(configuration: SignerConfiguration, directory: any EndpointDirectory,
-                logger: Logger = Logger(label: "herald.signer")) {
+    public init(
+        configuration: SignerConfiguration, directory: any EndpointDirectory,
+        logger: Logger = Logger(label: "herald.signer")
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.cache = EndpointCache(directory: directory, timeToLive: configuration.endpointCacheTTL)
@@ -67,17 +69,20 @@ public final class SignerService: Service, Sendable {
         // Our own notice queue: exclusive and auto-deleted, so it vanishes with this process;
         // the client declares it again after a reconnect.
         let controlQueue = "herald.control.signer.\(UUID().uuidString.prefix(12).lowercased())"
-        try await connection.declare(AMQPTopology(
-            queues: [.init(name: controlQueue, durable: false, exclusive: true, autoDelete: true)],
-            bindings: [.init(exchange: HeraldNames.controlExchange, queue: controlQueue, routingKey: "")]))
+        try await connection.declare(
+            AMQPTopology(
+                queues: [.init(name: controlQueue, durable: false, exclusive: true, autoDelete: true)],
+                bindings: [.init(exchange: HeraldNames.controlExchange, queue: controlQueue, routingKey: "")]))
         let prefetch = UInt16(clamping: configuration.prefetch)
         let control = try await connection.consume(queue: controlQueue, prefetch: 64, exclusive: true)
         let events = try await connection.consume(queue: HeraldNames.signQueue, prefetch: prefetch)
         let resigns = try await connection.consume(queue: HeraldNames.resignQueue, prefetch: prefetch)
         self.connection.withLock { $0 = connection }
-        logger.info("signer consuming", metadata: [
-            "amqp.queue": "\(HeraldNames.signQueue),\(HeraldNames.resignQueue)", "signer.prefetch": "\(prefetch)",
-        ])
+        logger.info(
+            "signer consuming",
+            metadata: [
+                "amqp.queue": "\(HeraldNames.signQueue),\(HeraldNames.resignQueue)", "signer.prefetch": "\(prefetch)",
+            ])
         let stopping = StopFlag()
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -157,8 +162,10 @@ public final class SignerService: Service, Sendable {
 
     /// Publishes what one input produced, then settles it: ack once every message is confirmed;
     /// otherwise wait `failureBackoff` and hand it back.
-    func publishThenAck(_ publications: [AMQPPublication], for delivery: AMQPDelivery,
-                        connection: AMQPConnection, metadata: Logger.Metadata) async -> Bool {
+    func publishThenAck(
+        _ publications: [AMQPPublication], for delivery: AMQPDelivery,
+        connection: AMQPConnection, metadata: Logger.Metadata
+    ) async -> Bool {
         do {
             if !publications.isEmpty { try await connection.publish(publications) }
             delivery.ack()
@@ -185,8 +192,9 @@ public final class SignerService: Service, Sendable {
     /// Sends an input the signer cannot use to `herald.dead` as it came (bytes, message id and
     /// headers) with `letter` saying why, logs it once, and acks it.
     func deadLetter(_ delivery: AMQPDelivery, _ letter: DeadLetterCause, connection: AMQPConnection) async {
-        let publication = QueueMessages.dead(input: delivery.body, properties: delivery.properties, letter,
-                                             from: .signer, now: .now())
+        let publication = QueueMessages.dead(
+            input: delivery.body, properties: delivery.properties, letter,
+            from: .signer, now: .now())
         var metadata: Logger.Metadata = ["reason": "\(letter.reason)", "error": "\(letter.error)"]
         if let id = letter.eventId { metadata["event.id"] = "\(id)" }
         if let id = letter.endpointId { metadata["endpoint.id"] = "\(id)" }

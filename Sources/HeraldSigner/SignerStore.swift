@@ -39,9 +39,10 @@ public enum SignerStore {
         let directory = file.deletingLastPathComponent().path
         var info = stat()
         guard stat(directory, &info) == 0 else {
-            throw unusable(errno == ENOENT || errno == ENOTDIR
-                ? "the directory \(directory) does not exist (herald-ingest creates the store file, not its directory)"
-                : "cannot reach the directory \(directory): \(reason())")
+            throw unusable(
+                errno == ENOENT || errno == ENOTDIR
+                    ? "the directory \(directory) does not exist (herald-ingest creates the store file, not its directory)"
+                    : "cannot reach the directory \(directory): \(reason())")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw unusable("\(directory) is not a directory") }
         guard access(directory, X_OK) == 0 else { throw unusable("cannot enter the directory \(directory): \(reason())") }
@@ -66,8 +67,10 @@ public enum SignerStore {
     /// - Returns: the store, or nil when a graceful shutdown (or cancellation) came first.
     /// - Throws: `ConfigurationError` naming `HERALD_DATABASE_PATH` when the path turns out
     ///   unusable (see `checkPath`).
-    public static func open(path: String, logger: Logger, initialDelay: Duration = .milliseconds(100),
-                            maxDelay: Duration = .seconds(5), remindEvery: Duration = .seconds(30)) async throws -> SQLiteStore? {
+    public static func open(
+        path: String, logger: Logger, initialDelay: Duration = .milliseconds(100),
+        maxDelay: Duration = .seconds(5), remindEvery: Duration = .seconds(30)
+    ) async throws -> SQLiteStore? {
         let started = ContinuousClock.now
         var delay = initialDelay
         var waitingFor: String?

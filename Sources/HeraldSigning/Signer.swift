@@ -27,8 +27,9 @@ public enum Signer {
         _ event: Event, for endpoint: Endpoint, retrying previous: DeliveryJob? = nil, now: Timestamp,
         nonce: NonceSource = .random, profiles: ProfileRegistry = .standard
     ) throws(SigningError) -> DeliveryJob {
-        try sign(event, for: endpoint, to: destination(of: event, for: endpoint), retrying: previous, now: now, nonce: nonce,
-             profiles: profiles)
+        try sign(
+            event, for: endpoint, to: destination(of: event, for: endpoint), retrying: previous, now: now, nonce: nonce,
+            profiles: profiles)
     }
 
     /// Renders and signs `event` for `endpoint`, to be sent to `url`.
@@ -61,7 +62,8 @@ public enum Signer {
         return DeliveryJob(
             endpointId: endpoint.id, url: url, profile: profile.name, attempt: previous?.attempt ?? 1,
             firstAttemptAt: previous?.firstAttemptAt ?? now, signedAt: now, notBefore: previous?.notBefore,
-            policy: policy(for: endpoint, profiles: profiles), rateLimitPerSecond: endpoint.rateLimitPerSecond, headers: request.headers, body: request.body, event: event)
+            policy: policy(for: endpoint, profiles: profiles), rateLimitPerSecond: endpoint.rateLimitPerSecond,
+            headers: request.headers, body: request.body, event: event)
     }
 
     /// Where a job for `event` signed for `endpoint` goes when the caller does not say: the

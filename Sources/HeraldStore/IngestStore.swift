@@ -49,8 +49,10 @@ public protocol IngestStore: EndpointDirectory, OutboxStore {
     /// endpoint health, and disables endpoints that answered 410 Gone or have failed for
     /// `disableAfterSeconds`. What `announce` makes of the outcome (encoded messages) is written
     /// to the outbox in the same transaction. Returns the outcome.
-    func recordAttempts(_ records: [AttemptRecord], now: Timestamp, disableAfterSeconds: Int,
-                        announce: @escaping @Sendable (AttemptBatchOutcome) -> [[UInt8]]) async throws(StoreError) -> AttemptBatchOutcome
+    func recordAttempts(
+        _ records: [AttemptRecord], now: Timestamp, disableAfterSeconds: Int,
+        announce: @escaping @Sendable (AttemptBatchOutcome) -> [[UInt8]]
+    ) async throws(StoreError) -> AttemptBatchOutcome
     /// Attempts for one event (all endpoints), oldest first, paginated by row cursor.
     func attempts(eventId: String, account: String, after: Int64?, limit: Int) async throws(StoreError) -> [StoredAttempt]
     /// Attempts for one endpoint, newest first, paginated by row cursor.
@@ -75,8 +77,10 @@ public struct EndpointRecord: Sendable, Hashable {
     /// The id the account chose (what the API shows); `endpoint.id` is the store key.
     public var id: String { EndpointKey.id(ofKey: endpoint.id) }
 
-    public init(endpoint: Endpoint, description: String? = nil, metadata: [String: String] = [:],
-                createdAt: Timestamp, updatedAt: Timestamp, health: EndpointHealth = EndpointHealth()) {
+    public init(
+        endpoint: Endpoint, description: String? = nil, metadata: [String: String] = [:],
+        createdAt: Timestamp, updatedAt: Timestamp, health: EndpointHealth = EndpointHealth()
+    ) {
         self.endpoint = endpoint
         self.description = description
         self.metadata = metadata
@@ -95,8 +99,10 @@ public struct EndpointHealth: Sendable, Hashable {
     public var lastAttemptAt: Timestamp?
     public var lastStatusCode: Int?
 
-    public init(consecutiveFailures: Int = 0, failingSince: Timestamp? = nil, lastAttemptAt: Timestamp? = nil,
-                lastStatusCode: Int? = nil) {
+    public init(
+        consecutiveFailures: Int = 0, failingSince: Timestamp? = nil, lastAttemptAt: Timestamp? = nil,
+        lastStatusCode: Int? = nil
+    ) {
         self.consecutiveFailures = consecutiveFailures
         self.failingSince = failingSince
         self.lastAttemptAt = lastAttemptAt

@@ -33,8 +33,10 @@ public protocol OutboxStore: Sendable {
     /// window). Each claimed event's publication (`message(event)`) is written to the outbox in
     /// the same transaction, available to the relay after `holdMilliseconds` (the request
     /// publishes it itself first). Two concurrent claims of one id: exactly one wins.
-    func claimEvents(_ events: [Event], receivedAt: Timestamp, since: Timestamp, holdMilliseconds: Int64,
-                     message: @escaping @Sendable (Event) -> [UInt8]) async throws(StoreError) -> [ClaimedEvent]
+    func claimEvents(
+        _ events: [Event], receivedAt: Timestamp, since: Timestamp, holdMilliseconds: Int64,
+        message: @escaping @Sendable (Event) -> [UInt8]
+    ) async throws(StoreError) -> [ClaimedEvent]
     /// Undoes a claim whose publication surely never reached the broker: deletes the events and
     /// their outbox rows, so the platform's retry is a new request.
     func releaseEvents(_ claimed: [ClaimedEvent]) async throws(StoreError)

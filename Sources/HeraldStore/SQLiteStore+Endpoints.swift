@@ -30,15 +30,20 @@ extension SQLiteStore {
     public func createEndpoint(_ record: EndpointRecord) async throws(StoreError) {
         try await write { db in
             // Its key, or (for an account with endpoints from before per-account ids) the bare id.
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM endpoint WHERE id = ? OR (account_id = ? AND id = ?)", arguments: [
-                record.endpoint.id, record.endpoint.account, record.id,
-            ]) == true {
+            if try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM endpoint WHERE id = ? OR (account_id = ? AND id = ?)",
+                arguments: [
+                    record.endpoint.id, record.endpoint.account, record.id,
+                ]) == true
+            {
                 throw StoreError(.conflict, "endpoint '\(record.id)' exists")
             }
-            try db.execute(sql: """
-                INSERT INTO endpoint (id, account_id, wire, description, metadata, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
+            try db.execute(
+                sql: """
+                    INSERT INTO endpoint (id, account_id, wire, description, metadata, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
                     record.endpoint.id, record.endpoint.account, String(decoding: record.endpoint.wireEncoded(), as: UTF8.self),
                     record.description, Self.metadataJSON(record.metadata), record.createdAt.millisecondsSinceEpoch,
                     record.updatedAt.millisecondsSinceEpoch,
@@ -48,29 +53,34 @@ extension SQLiteStore {
 
     public func updateEndpoint(_ record: EndpointRecord) async throws(StoreError) {
         try await write { db in
-            guard let oldWire = try String.fetchOne(
-                db, sql: "SELECT wire FROM endpoint WHERE id = ? AND account_id = ?",
-                arguments: [record.endpoint.id, record.endpoint.account])
+            guard
+                let oldWire = try String.fetchOne(
+                    db, sql: "SELECT wire FROM endpoint WHERE id = ? AND account_id = ?",
+                    arguments: [record.endpoint.id, record.endpoint.account])
             else { throw StoreError(.notFound, "no endpoint '\(record.endpoint.id)'") }
             let wasEnabled = (try? Endpoint.wireDecoded(Array(oldWire.utf8)))?.state.isEnabled ?? true
-            try db.execute(sql: """
-                UPDATE endpoint SET wire = ?, description = ?, metadata = ?, updated_at = ? WHERE id = ?
-                """, arguments: [
+            try db.execute(
+                sql: """
+                    UPDATE endpoint SET wire = ?, description = ?, metadata = ?, updated_at = ? WHERE id = ?
+                    """,
+                arguments: [
                     String(decoding: record.endpoint.wireEncoded(), as: UTF8.self), record.description,
                     Self.metadataJSON(record.metadata), record.updatedAt.millisecondsSinceEpoch, record.endpoint.id,
                 ])
             // Re-enabling starts a fresh health record: the old run of failures no longer counts.
             if !wasEnabled && record.endpoint.state.isEnabled {
-                try db.execute(sql: "UPDATE endpoint SET consecutive_failures = 0, failing_since = NULL WHERE id = ?",
-                               arguments: [record.endpoint.id])
+                try db.execute(
+                    sql: "UPDATE endpoint SET consecutive_failures = 0, failing_since = NULL WHERE id = ?",
+                    arguments: [record.endpoint.id])
             }
         }
     }
 
     public func deleteEndpoint(account: String, id: String) async throws(StoreError) -> Bool {
         try await write { db in
-            try db.execute(sql: "DELETE FROM endpoint WHERE account_id = ? AND id IN (?, ?)",
-                           arguments: [account, EndpointKey.key(account: account, id: id), id])
+            try db.execute(
+                sql: "DELETE FROM endpoint WHERE account_id = ? AND id IN (?, ?)",
+                arguments: [account, EndpointKey.key(account: account, id: id), id])
             return db.changesCount >= 1
         }
     }
@@ -86,24 +96,31 @@ extension SQLiteStore {
 
     public func endpointRecord(account: String, id: String) async throws(StoreError) -> EndpointRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM endpoint WHERE account_id = ? AND id IN (?, ?)",
-                             arguments: [account, EndpointKey.key(account: account, id: id), id]).map(Self.endpointRecord(row:))
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM endpoint WHERE account_id = ? AND id IN (?, ?)",
+                arguments: [account, EndpointKey.key(account: account, id: id), id]
+            ).map(Self.endpointRecord(row:))
         }
     }
 
     public func endpointRecords(id: String, limit: Int) async throws(StoreError) -> [EndpointRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM endpoint WHERE \(EndpointKey.idSQL()) = ? ORDER BY account_id LIMIT ?",
-                             arguments: [id, limit]).map(Self.endpointRecord(row:))
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM endpoint WHERE \(EndpointKey.idSQL()) = ? ORDER BY account_id LIMIT ?",
+                arguments: [id, limit]
+            ).map(Self.endpointRecord(row:))
         }
     }
 
     public func endpointRecords(account: String, after: String?, limit: Int) async throws(StoreError) -> [EndpointRecord] {
         let id = EndpointKey.idSQL()
         return try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM endpoint WHERE account_id = ? AND \(id) > ? ORDER BY \(id) LIMIT ?
-                """, arguments: [account, after ?? "", limit]).map(Self.endpointRecord(row:))
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM endpoint WHERE account_id = ? AND \(id) > ? ORDER BY \(id) LIMIT ?
+                    """, arguments: [account, after ?? "", limit]
+            ).map(Self.endpointRecord(row:))
         }
     }
 

@@ -24,24 +24,28 @@ public enum HeraldTopology {
 
     /// Arguments shared by the work queues: quorum, poison messages to the DLQ.
     private static func workQueue(_ name: String, deliveryLimit: Int64) -> AMQPTopology.Queue {
-        .quorum(name, arguments: [
-            "x-delivery-limit": .int64(deliveryLimit),
-            "x-dead-letter-exchange": .string(HeraldNames.deadExchange),
-            "x-dead-letter-routing-key": .string(HeraldNames.deadRoutingKey),
-        ])
+        .quorum(
+            name,
+            arguments: [
+                "x-delivery-limit": .int64(deliveryLimit),
+                "x-dead-letter-exchange": .string(HeraldNames.deadExchange),
+                "x-dead-letter-routing-key": .string(HeraldNames.deadRoutingKey),
+            ])
     }
 
     /// A delay tier: a fixed TTL, then dead-lettered at-least-once into `herald.resign`.
     /// `reject-publish` is what at-least-once dead-lettering requires: a full tier refuses new
     /// messages (the publisher gets a nack and keeps its input) rather than dropping old ones.
     public static func tierQueue(_ tier: DelayTier) -> AMQPTopology.Queue {
-        .quorum(tier.queueName, arguments: [
-            "x-message-ttl": .int64(Int64(tier.milliseconds)),
-            "x-dead-letter-exchange": .string(HeraldNames.resignExchange),
-            "x-dead-letter-routing-key": .string(HeraldNames.resignRoutingKey),
-            "x-dead-letter-strategy": "at-least-once",
-            "x-overflow": "reject-publish",
-        ])
+        .quorum(
+            tier.queueName,
+            arguments: [
+                "x-message-ttl": .int64(Int64(tier.milliseconds)),
+                "x-dead-letter-exchange": .string(HeraldNames.resignExchange),
+                "x-dead-letter-routing-key": .string(HeraldNames.resignRoutingKey),
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            ])
     }
 
     /// New events: what herald-ingest publishes to and the signer consumes.
@@ -54,15 +58,21 @@ public enum HeraldTopology {
     public static let deliveries = AMQPTopology(
         exchanges: [.init(name: HeraldNames.deliveriesExchange, kind: .direct)],
         queues: [workQueue(HeraldNames.deliverQueue, deliveryLimit: deliverDeliveryLimit)],
-        bindings: [.init(exchange: HeraldNames.deliveriesExchange, queue: HeraldNames.deliverQueue,
-                         routingKey: HeraldNames.deliverRoutingKey)])
+        bindings: [
+            .init(
+                exchange: HeraldNames.deliveriesExchange, queue: HeraldNames.deliverQueue,
+                routingKey: HeraldNames.deliverRoutingKey)
+        ])
 
     /// Jobs to re-sign: retries back from the tiers, and replays from the DLQ.
     public static let resign = AMQPTopology(
         exchanges: [.init(name: HeraldNames.resignExchange, kind: .direct)],
         queues: [workQueue(HeraldNames.resignQueue, deliveryLimit: signDeliveryLimit)],
-        bindings: [.init(exchange: HeraldNames.resignExchange, queue: HeraldNames.resignQueue,
-                         routingKey: HeraldNames.resignRoutingKey)])
+        bindings: [
+            .init(
+                exchange: HeraldNames.resignExchange, queue: HeraldNames.resignQueue,
+                routingKey: HeraldNames.resignRoutingKey)
+        ])
 
     /// The delay tiers. Declared after `resign`, their dead-letter target.
     public static let retry = AMQPTopology(
@@ -74,20 +84,26 @@ public enum HeraldTopology {
     public static let dead = AMQPTopology(
         exchanges: [.init(name: HeraldNames.deadExchange, kind: .direct)],
         queues: [.quorum(HeraldNames.deadQueue)],
-        bindings: [.init(exchange: HeraldNames.deadExchange, queue: HeraldNames.deadQueue, routingKey: HeraldNames.deadRoutingKey)])
+        bindings: [
+            .init(exchange: HeraldNames.deadExchange, queue: HeraldNames.deadQueue, routingKey: HeraldNames.deadRoutingKey)
+        ])
 
     /// The delivery log feed.
     public static let attempts = AMQPTopology(
         exchanges: [.init(name: HeraldNames.attemptsExchange, kind: .direct)],
         queues: [.quorum(HeraldNames.attemptsQueue)],
-        bindings: [.init(exchange: HeraldNames.attemptsExchange, queue: HeraldNames.attemptsQueue,
-                         routingKey: HeraldNames.attemptsRoutingKey)])
+        bindings: [
+            .init(
+                exchange: HeraldNames.attemptsExchange, queue: HeraldNames.attemptsQueue,
+                routingKey: HeraldNames.attemptsRoutingKey)
+        ])
 
     /// Control notices (endpoint changed). Each signer binds an exclusive queue of its own.
     public static let control = AMQPTopology(exchanges: [.init(name: HeraldNames.controlExchange, kind: .fanout)])
 
     /// Everything, in an order where every dead-letter target exists before its source.
-    public static let all: AMQPTopology = dead
+    public static let all: AMQPTopology =
+        dead
         .merging(attempts)
         .merging(control)
         .merging(resign)
@@ -98,8 +114,9 @@ public enum HeraldTopology {
     /// Policies that only an operator's import applies (a client cannot declare policies): limits
     /// that may be tuned without redeclaring queues.
     public static let policies: [Policy] = [
-        Policy(name: "herald-dead", pattern: "^herald\\.dead$", priority: 10,
-               definition: ["max-length": .int64(1_000_000), "overflow": "reject-publish"]),
+        Policy(
+            name: "herald-dead", pattern: "^herald\\.dead$", priority: 10,
+            definition: ["max-length": .int64(1_000_000), "overflow": "reject-publish"])
     ]
 
     /// A RabbitMQ policy as it appears in a definitions file.

@@ -15,9 +15,13 @@ extension DeliveryWorker {
         } catch {
             logger.warning("undecodable job dead-lettered", metadata: ["error": "\(error)"])
             metrics.dead(reason: "invalid-job")
-            await settle(delivery, after: [QueueMessages.dead(
-                input: delivery.body, properties: delivery.properties,
-                DeadLetterCause(reason: "invalid-job", error: "not a delivery job: \(error)"), from: .worker, now: .now())], connection)
+            await settle(
+                delivery,
+                after: [
+                    QueueMessages.dead(
+                        input: delivery.body, properties: delivery.properties,
+                        DeadLetterCause(reason: "invalid-job", error: "not a delivery job: \(error)"), from: .worker, now: .now())
+                ], connection)
             return
         }
         let now = Timestamp.now()
@@ -56,7 +60,8 @@ extension DeliveryWorker {
         func metadata() -> Logger.Metadata {
             [
                 "event.id": .string(job.event.id), "endpoint.id": .string(job.endpointId),
-                "delivery.attempt": .stringConvertible(job.attempt), "http.status": "\(response.status.map(String.init) ?? "none")",
+                "delivery.attempt": .stringConvertible(job.attempt),
+                "http.status": "\(response.status.map(String.init) ?? "none")",
             ]
         }
         switch outcome {
@@ -77,8 +82,12 @@ extension DeliveryWorker {
             metadata["delivery.tier"] = .string(plan.tier.name)
             metadata["delivery.failure"] = .string(plan.reason.label)
             logger.info("attempt failed; retrying", metadata: metadata)
-            await settle(delivery, after: [QueueMessages.attempt(record, from: .worker),
-                                           QueueMessages.job(next, to: .tier(plan.tier), from: .worker)], connection)
+            await settle(
+                delivery,
+                after: [
+                    QueueMessages.attempt(record, from: .worker),
+                    QueueMessages.job(next, to: .tier(plan.tier), from: .worker),
+                ], connection)
         case .dead(let reason):
             record.outcome = .dead
             record.error = reason.message
@@ -89,12 +98,17 @@ extension DeliveryWorker {
             metadata["delivery.failure"] = .string(reason.label)
             metadata["dead.reason"] = .string(deadReason)
             logger.info("dead-lettered", metadata: metadata)
-            await settle(delivery, after: [
-                QueueMessages.attempt(record, from: .worker),
-                QueueMessages.dead(job, .about(job, reason: deadReason, error: reason.message, attempts: job.attempt,
-                                              lastStatus: reason.status, failureLabel: reason.label),
-                                   from: .worker, now: now),
-            ], connection)
+            await settle(
+                delivery,
+                after: [
+                    QueueMessages.attempt(record, from: .worker),
+                    QueueMessages.dead(
+                        job,
+                        .about(
+                            job, reason: deadReason, error: reason.message, attempts: job.attempt,
+                            lastStatus: reason.status, failureLabel: reason.label),
+                        from: .worker, now: now),
+                ], connection)
         case .abandoned:
             metrics.delivery(outcome: "abandoned", status: nil)
             logger.debug("abandoned; handing back", metadata: metadata())
@@ -103,12 +117,16 @@ extension DeliveryWorker {
     }
 
     /// Sends the job to a delay tier without spending an attempt.
-    private func park(_ job: DeliveryJob, _ delivery: AMQPDelivery, in tier: DelayTier, cause: String, _ connection: AMQPConnection) async {
+    private func park(
+        _ job: DeliveryJob, _ delivery: AMQPDelivery, in tier: DelayTier, cause: String, _ connection: AMQPConnection
+    ) async {
         metrics.parked(cause: cause)
-        logger.debug("parked", metadata: [
-            "event.id": .string(job.event.id), "endpoint.id": .string(job.endpointId),
-            "delivery.tier": .string(tier.name), "park.cause": .string(cause),
-        ])
+        logger.debug(
+            "parked",
+            metadata: [
+                "event.id": .string(job.event.id), "endpoint.id": .string(job.endpointId),
+                "delivery.tier": .string(tier.name), "park.cause": .string(cause),
+            ])
         await settle(delivery, after: [QueueMessages.job(job, to: .tier(tier), from: .worker, parkedBecause: cause)], connection)
     }
 

@@ -68,10 +68,13 @@ public final class DeliveryWorker: Service, Sendable {
                 return s.shuttingDown
             }
             if stopNow { consumer.cancel() }
-            logger.info("consuming", metadata: [
-                "amqp.queue": .string(HeraldNames.deliverQueue), "worker.concurrency": .stringConvertible(configuration.concurrency),
-                "worker.per_endpoint": .stringConvertible(configuration.perEndpoint),
-            ])
+            logger.info(
+                "consuming",
+                metadata: [
+                    "amqp.queue": .string(HeraldNames.deliverQueue),
+                    "worker.concurrency": .stringConvertible(configuration.concurrency),
+                    "worker.per_endpoint": .stringConvertible(configuration.perEndpoint),
+                ])
             try await withGracefulShutdownHandler {
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await delivery in consumer {

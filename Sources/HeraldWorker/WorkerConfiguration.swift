@@ -40,7 +40,8 @@ public struct WorkerConfiguration: Sendable {
 
     public init(
         amqpURL: String = "amqp://guest:guest@127.0.0.1:5672/", opsHost: String = "127.0.0.1", opsPort: Int = 9092,
-        concurrency: Int = 256, perEndpoint: Int = 32, hostConnections: Int = 128, rateLimitPerSecond: Int? = nil, processes: Int = 1,
+        concurrency: Int = 256, perEndpoint: Int = 32, hostConnections: Int = 128, rateLimitPerSecond: Int? = nil,
+        processes: Int = 1,
         breaker: CircuitBreaker.Configuration = CircuitBreaker.Configuration(), shutdownGrace: Duration = .seconds(30),
         destinationGuard: DestinationGuard = DestinationGuard(), connectionName: String = "herald-worker"
     ) {

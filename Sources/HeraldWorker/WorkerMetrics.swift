@@ -51,5 +51,9 @@ struct WorkerMetrics: Sendable {
 private final class InFlightCount: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
-    func add(_ delta: Int) -> Int { lock.withLock { value += delta; return value } }
+    func add(_ delta: Int) -> Int {
+        lock.withLock {
+            value += delta; return value
+        }
+    }
 }

@@ -19,7 +19,8 @@ await process.run(logger: Logger(label: "herald.signer")) { logger in
         signer.isReady
     }
     let group = ServiceGroup(
-        configuration: .init(services: [.init(service: signer), .init(service: ops)],
-                             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        configuration: .init(
+            services: [.init(service: signer), .init(service: ops)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
 }

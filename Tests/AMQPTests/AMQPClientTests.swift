@@ -21,8 +21,10 @@ struct AMQPClientTests {
         let body = Data("{\"hello\":\"नमस्ते 👋\"}".utf8)
         let properties = AMQPProperties(
             contentType: "application/json",
-            headers: ["attempt": .int32(3), "endpoint": "ep_1", "nested": .table(["a": .bool(true)]),
-                      "list": .array([.int64(1), .string("two")])],
+            headers: [
+                "attempt": .int32(3), "endpoint": "ep_1", "nested": .table(["a": .bool(true)]),
+                "list": .array([.int64(1), .string("two")]),
+            ],
             messageId: "evt_123", timestamp: 1_700_000_000)
         try await connection.publish(AMQPPublication(exchange: "", routingKey: queue, body: body, properties: properties))
 
@@ -58,8 +60,9 @@ struct AMQPClientTests {
                 group.addTask {
                     for batchStart in stride(from: worker * 2_500, to: (worker + 1) * 2_500, by: 250) {
                         let batch = (batchStart..<batchStart + 250).map { index in
-                            AMQPPublication(exchange: "", routingKey: queue, body: Data("\(index)".utf8),
-                                            properties: AMQPProperties(messageId: "\(index)"))
+                            AMQPPublication(
+                                exchange: "", routingKey: queue, body: Data("\(index)".utf8),
+                                properties: AMQPProperties(messageId: "\(index)"))
                         }
                         try await connection.publish(batch)
                     }
@@ -121,7 +124,9 @@ struct AMQPClientTests {
         try await connection.delete(queue: queue)
     }
 
-    @Test("a publish to a missing exchange fails alone: the publications in flight beside it on the channel are sent again, not failed")
+    @Test(
+        "a publish to a missing exchange fails alone: the publications in flight beside it on the channel are sent again, not failed"
+    )
     func missingExchangeAmongOthers() async throws {
         let connection = try await TestBroker.connect()
         defer { Task { await connection.close() } }
@@ -135,22 +140,28 @@ struct AMQPClientTests {
         let goodFailures = try await withThrowingTaskGroup(of: [String].self) { group in
             for round in 0..<5 {
                 group.addTask {
-                    do { try await connection.publish(batch(round * 200..<round * 200 + 100)); return [] } catch { return ["\(error)"] }
+                    do { try await connection.publish(batch(round * 200..<round * 200 + 100)); return [] } catch {
+                        return ["\(error)"]
+                    }
                 }
                 group.addTask {
                     let error = await #expect(throws: AMQPError.self) {
                         try await connection.publish(AMQPPublication(exchange: missing, routingKey: "k", body: Data("bad".utf8)))
                     }
-                    #expect(error?.kind == .notFound, "expected notFound for the missing exchange, got \(String(describing: error))")
+                    #expect(
+                        error?.kind == .notFound, "expected notFound for the missing exchange, got \(String(describing: error))")
                     return []
                 }
                 group.addTask {
-                    do { try await connection.publish(batch(round * 200 + 100..<round * 200 + 200)); return [] } catch { return ["\(error)"] }
+                    do { try await connection.publish(batch(round * 200 + 100..<round * 200 + 200)); return [] } catch {
+                        return ["\(error)"]
+                    }
                 }
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-        #expect(goodFailures.isEmpty, "expected every good batch confirmed, \(goodFailures.count) failed: \(goodFailures.prefix(3))")
+        #expect(
+            goodFailures.isEmpty, "expected every good batch confirmed, \(goodFailures.count) failed: \(goodFailures.prefix(3))")
 
         // Re-sent publications may arrive twice (at-least-once); none may be missing.
         let count = try await connection.inspect(queue: queue).messageCount
@@ -195,7 +206,9 @@ struct AMQPClientTests {
         config.password = "wrong"
         let error = await #expect(throws: AMQPError.self) { _ = try await AMQPConnection.connect(config) }
         #expect(error?.kind == .accessRefused)
-        #expect(error?.message.contains("ACCESS_REFUSED for user 'herald-nobody' on vhost '/'") == true, "got: \(String(describing: error))")
+        #expect(
+            error?.message.contains("ACCESS_REFUSED for user 'herald-nobody' on vhost '/'") == true,
+            "got: \(String(describing: error))")
     }
 
     @Test("a missing vhost gives NOT_ALLOWED naming the vhost")

@@ -47,14 +47,15 @@ struct AMQPConfigurationTests {
         #expect(config.description == "amqp://herald:***@h:5672/v")
     }
 
-    @Test("bad URLs are refused with a sentence naming the problem",
-          arguments: [
-              ("http://h/", "scheme must be amqp or amqps"),
-              ("amqp://h/a/b", "one path segment"),
-              ("amqp://h/?heartbeat=soon", "heartbeat must be a number"),
-              ("amqp://h/?cacertfile=/x", "needs an amqps:// URL"),
-              ("amqp://h/?frobnicate=1", "unknown option 'frobnicate'"),
-          ])
+    @Test(
+        "bad URLs are refused with a sentence naming the problem",
+        arguments: [
+            ("http://h/", "scheme must be amqp or amqps"),
+            ("amqp://h/a/b", "one path segment"),
+            ("amqp://h/?heartbeat=soon", "heartbeat must be a number"),
+            ("amqp://h/?cacertfile=/x", "needs an amqps:// URL"),
+            ("amqp://h/?frobnicate=1", "unknown option 'frobnicate'"),
+        ])
     func invalid(url: String, expected: String) {
         do {
             _ = try AMQPConfiguration(url: url)

@@ -1,6 +1,7 @@
-import Testing
 import Foundation
 import HeraldTestSupport
+import Testing
+
 @testable import AMQP
 
 /// One coalescer and the channel it settles on, as the fixture of every case below. A class, so
@@ -98,8 +99,11 @@ struct AckCoalescerTests {
         #expect(acks.ack(1))
         #expect(acks.ack(2))
         let sent = acks.takeDeferred().sorted { $0.channel < $1.channel }
-        #expect(sent == [.init(channel: 3, incarnation: 1, tag: 1, multiple: false),
-                         .init(channel: 4, incarnation: 2, tag: 2, multiple: true)])
+        #expect(
+            sent == [
+                .init(channel: 3, incarnation: 1, tag: 1, multiple: false),
+                .init(channel: 4, incarnation: 2, tag: 2, multiple: true),
+            ])
     }
 
     @Test("a delivery left unsettled for long turns coalescing off instead of growing memory")
@@ -124,9 +128,10 @@ struct AckCoalescingBrokerTests {
         let queue = TestBroker.uniqueName("ack-coalesce")
         try await connection.declare(AMQPTopology(queues: [.quorum(queue)]))
         let count = 200
-        try await connection.publish((0..<count).map {
-            AMQPPublication(exchange: "", routingKey: queue, body: Data("\($0)".utf8))
-        })
+        try await connection.publish(
+            (0..<count).map {
+                AMQPPublication(exchange: "", routingKey: queue, body: Data("\($0)".utf8))
+            })
         let consumer = try await connection.consume(queue: queue, prefetch: 50)
         var held: AMQPDelivery?
         var received = 0
@@ -137,8 +142,10 @@ struct AckCoalescingBrokerTests {
         }
         #expect(held != nil, "message 7 should have been delivered")
         // Every other ack reached the broker once the queue shows no more unacked messages than the held one.
-        let status = { try await TestBroker.rabbitmqctl("list_queues", "name", "messages_unacknowledged", "--no-table-headers")
-            .split(separator: "\n").first { $0.hasPrefix(queue + "\t") } ?? "" }
+        let status = {
+            try await TestBroker.rabbitmqctl("list_queues", "name", "messages_unacknowledged", "--no-table-headers")
+                .split(separator: "\n").first { $0.hasPrefix(queue + "\t") } ?? ""
+        }
         let settled = try await eventually { try await status().hasSuffix("\t1") }
         let seen = try await status()
         #expect(settled, "expected 1 unacked message on \(queue), got: \(seen)")

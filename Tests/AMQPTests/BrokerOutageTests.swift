@@ -59,7 +59,9 @@ struct BrokerOutageTests {
         try await connection.delete(queue: queue)
     }
 
-    @Test("under a memory alarm every publish fails within about a second: blocked ones were never sent and never arrive, unconfirmed ones may arrive once it lifts")
+    @Test(
+        "under a memory alarm every publish fails within about a second: blocked ones were never sent and never arrive, unconfirmed ones may arrive once it lifts"
+    )
     func blockedByAlarm() async throws {
         var configuration = try TestBroker.configuration()
         configuration.publishTimeout = .seconds(5)  // what the services use
@@ -79,8 +81,9 @@ struct BrokerOutageTests {
                     n += 1
                     let started = ContinuousClock.now
                     do {
-                        try await connection.publish(AMQPPublication(
-                            exchange: "", routingKey: queue, body: Data(id.utf8), properties: AMQPProperties(messageId: id)))
+                        try await connection.publish(
+                            AMQPPublication(
+                                exchange: "", routingKey: queue, body: Data(id.utf8), properties: AMQPProperties(messageId: id)))
                         await outcomes.record(id, nil, after: started.duration(to: .now))
                     } catch {
                         await outcomes.record(id, error as? AMQPError, after: started.duration(to: .now))
@@ -96,11 +99,15 @@ struct BrokerOutageTests {
         // (a) A publish started while blocked is not sent, and says so within the second.
         let started = ContinuousClock.now
         let probeError = await #expect(throws: AMQPError.self) {
-            try await connection.publish(AMQPPublication(
-                exchange: "", routingKey: queue, body: Data("probe".utf8), properties: AMQPProperties(messageId: "probe")))
+            try await connection.publish(
+                AMQPPublication(
+                    exchange: "", routingKey: queue, body: Data("probe".utf8), properties: AMQPProperties(messageId: "probe")))
         }
         let probeTime = started.duration(to: .now)
-        #expect(probeError?.kind == .blocked, "expected kind blocked, got \(String(describing: probeError?.kind)) after \(probeTime): \(String(describing: probeError))")
+        #expect(
+            probeError?.kind == .blocked,
+            "expected kind blocked, got \(String(describing: probeError?.kind)) after \(probeTime): \(String(describing: probeError))"
+        )
         #expect(probeTime < .milliseconds(1_500), "expected the blocked publish to fail within 1.5 s, it took \(probeTime)")
         #expect(probeError?.mayHaveBeenAccepted == false)
 
@@ -130,16 +137,24 @@ struct BrokerOutageTests {
         #expect(!failed.isEmpty, "expected some publishes to fail under the alarm, none did")
         for (id, outcome) in failed.sorted(by: { $0.key < $1.key }) {
             let kind = outcome.error?.kind
-            #expect(kind == .blocked || kind == .unconfirmed, "publish \(id): expected blocked or unconfirmed, got \(String(describing: kind)) after \(outcome.elapsed)")
-            #expect(outcome.elapsed < .milliseconds(1_500), "publish \(id): expected to fail within 1.5 s, took \(outcome.elapsed) (\(String(describing: kind)))")
+            #expect(
+                kind == .blocked || kind == .unconfirmed,
+                "publish \(id): expected blocked or unconfirmed, got \(String(describing: kind)) after \(outcome.elapsed)")
+            #expect(
+                outcome.elapsed < .milliseconds(1_500),
+                "publish \(id): expected to fail within 1.5 s, took \(outcome.elapsed) (\(String(describing: kind)))")
         }
         for id in arrived {
             let kind = results[id]?.error?.kind
-            #expect(id != "probe" && (kind == nil || kind == .unconfirmed),
-                    "message \(id) arrived although its publish failed as \(String(describing: kind)): the caller was told nothing was accepted")
+            #expect(
+                id != "probe" && (kind == nil || kind == .unconfirmed),
+                "message \(id) arrived although its publish failed as \(String(describing: kind)): the caller was told nothing was accepted"
+            )
         }
         let blocked = failed.values.filter { $0.error?.kind == .blocked }.count
-        print("memory alarm: \(results.count) publishes, \(failed.count) failed (\(blocked) blocked), \(arrived.count) messages arrived")
+        print(
+            "memory alarm: \(results.count) publishes, \(failed.count) failed (\(blocked) blocked), \(arrived.count) messages arrived"
+        )
 
         try await connection.publish(AMQPPublication(exchange: "", routingKey: queue, body: Data("after".utf8)))
         try await connection.delete(queue: queue)

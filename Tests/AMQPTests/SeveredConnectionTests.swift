@@ -34,8 +34,10 @@ struct SeveredConnectionTests {
                 for n in 0..<perPublisher {
                     let started = ContinuousClock.now
                     do {
-                        try await connection.publish(AMQPPublication(
-                            exchange: "", routingKey: queue, body: body, properties: AMQPProperties(messageId: "\(publisher)-\(n)")))
+                        try await connection.publish(
+                            AMQPPublication(
+                                exchange: "", routingKey: queue, body: body,
+                                properties: AMQPProperties(messageId: "\(publisher)-\(n)")))
                         await answers.add(nil, after: started.duration(to: .now))
                     } catch {
                         await answers.add(error, after: started.duration(to: .now))
@@ -52,13 +54,17 @@ struct SeveredConnectionTests {
         let total = publishers * perPublisher
         let allAnswered = await eventually(timeout: .seconds(40)) { await answers.count == total }
         let (count, failures, slowest) = (await answers.count, await answers.failures, await answers.slowest)
-        #expect(allAnswered, "expected \(total) answers, got \(count) (\(failures) failures): the other callers were never resumed")
+        #expect(
+            allAnswered, "expected \(total) answers, got \(count) (\(failures) failures): the other callers were never resumed")
         #expect(slowest < .seconds(4), "expected every publish answered within publishTimeout (3 s), the slowest took \(slowest)")
         let kinds = await answers.kinds
-        #expect(kinds.isSubset(of: [.unconfirmed, .timeout]),
-                "expected failures as unconfirmed (sent) or timeout (never sent) only, got \(kinds.map(\.rawValue).sorted())")
+        #expect(
+            kinds.isSubset(of: [.unconfirmed, .timeout]),
+            "expected failures as unconfirmed (sent) or timeout (never sent) only, got \(kinds.map(\.rawValue).sorted())")
         #expect(connection.reconnectCount >= 5, "expected the proxy to force many reconnects, got \(connection.reconnectCount)")
-        print("severed connection: \(connection.reconnectCount) reconnects, \(count - failures) of \(total) publishes confirmed, \(failures) failed")
+        print(
+            "severed connection: \(connection.reconnectCount) reconnects, \(count - failures) of \(total) publishes confirmed, \(failures) failed"
+        )
 
         proxy.severAfter(bytes: nil)
         let closed = Answers()

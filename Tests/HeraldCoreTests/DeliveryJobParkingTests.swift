@@ -21,10 +21,12 @@ struct AJobNotDueYet {
         #expect(job(notBefore: Self.now.adding(seconds: -60)).parkingTier(now: Self.now) == nil)
     }
 
-    @Test("the wait picks the shortest tier that covers it, the longest when none does", arguments: [
-        (1, "1s"), (1_000, "1s"), (1_001, "5s"), (5_000, "5s"), (29_999, "30s"), (120_000, "2m"),
-        (120_001, "10m"), (36_000_000, "10h"), (36_000_001, "10h"), (86_400_000, "10h"),
-    ])
+    @Test(
+        "the wait picks the shortest tier that covers it, the longest when none does",
+        arguments: [
+            (1, "1s"), (1_000, "1s"), (1_001, "5s"), (5_000, "5s"), (29_999, "30s"), (120_000, "2m"),
+            (120_001, "10m"), (36_000_000, "10h"), (36_000_001, "10h"), (86_400_000, "10h"),
+        ])
     func tier(waitMilliseconds: Int64, expected: String) {
         let notBefore = Timestamp(millisecondsSinceEpoch: Self.now.millisecondsSinceEpoch + waitMilliseconds)
         let got = job(notBefore: notBefore).parkingTier(now: Self.now)?.name

@@ -1,17 +1,20 @@
 import Testing
+
 @testable import HeraldCore
 
 @Suite("The canonical serializer prints what JavaScript's JSON.stringify prints")
 struct JSONSerializationTests {
-    @Test("numbers follow Number.prototype.toString", arguments: [
-        (0.0, "0"), (-0.0, "0"), (1.0, "1"), (-1.5, "-1.5"), (100.0, "100"), (0.1, "0.1"),
-        (0.1 + 0.2, "0.30000000000000004"), (1e21, "1e+21"), (1e20, "100000000000000000000"),
-        (123456789012345680000.0, "123456789012345680000"), (1e-7, "1e-7"), (1e-6, "0.000001"),
-        (1.5e-7, "1.5e-7"), (12345678901234567890.0, "12345678901234567000"),
-        (9007199254740993.0, "9007199254740992"), (5e-324, "5e-324"),
-        (1.7976931348623157e308, "1.7976931348623157e+308"), (2.5e25, "2.5e+25"), (123.456, "123.456"),
-        (-1e-7, "-1e-7"), (1e16, "10000000000000000"), (4.35, "4.35"), (0.000123, "0.000123"),
-    ])
+    @Test(
+        "numbers follow Number.prototype.toString",
+        arguments: [
+            (0.0, "0"), (-0.0, "0"), (1.0, "1"), (-1.5, "-1.5"), (100.0, "100"), (0.1, "0.1"),
+            (0.1 + 0.2, "0.30000000000000004"), (1e21, "1e+21"), (1e20, "100000000000000000000"),
+            (123456789012345680000.0, "123456789012345680000"), (1e-7, "1e-7"), (1e-6, "0.000001"),
+            (1.5e-7, "1.5e-7"), (12345678901234567890.0, "12345678901234567000"),
+            (9007199254740993.0, "9007199254740992"), (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"), (2.5e25, "2.5e+25"), (123.456, "123.456"),
+            (-1e-7, "-1e-7"), (1e16, "10000000000000000"), (4.35, "4.35"), (0.000123, "0.000123"),
+        ])
     func numbers(value: Double, expected: String) {
         #expect(JSNumberFormat.string(value) == expected)
     }
@@ -52,10 +55,12 @@ struct JSONSerializationTests {
 
 @Suite("The parser refuses bad JSON with a reason, never crashing")
 struct JSONParsingTests {
-    @Test("malformed input is an error with an offset", arguments: [
-        "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"abc", "tru", "{} x", "\"\u{01}\"", "\"\\x\"",
-        "\"\\ud800\"", "\"\\udc00x\"", "\"\\ud800\\u0041\"", "1e400", "NaN", "[1 2]",
-    ])
+    @Test(
+        "malformed input is an error with an offset",
+        arguments: [
+            "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"abc", "tru", "{} x", "\"\u{01}\"", "\"\\x\"",
+            "\"\\ud800\"", "\"\\udc00x\"", "\"\\ud800\\u0041\"", "1e400", "NaN", "[1 2]",
+        ])
     func malformed(text: String) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
     }

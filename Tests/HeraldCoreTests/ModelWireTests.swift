@@ -1,5 +1,5 @@
-import Testing
 import HeraldCore
+import Testing
 
 let fixedTime = Timestamp(millisecondsSinceEpoch: 1_781_934_660_000)
 
@@ -24,13 +24,16 @@ struct ModelWireTests {
 
     @Test("a status change becomes a message.<status> event")
     func statusChange() throws {
-        let text = #"{"account":"acme","messageId":"m1","status":"undelivered","recipient":"9818000000","occurredAt":"2026-06-20T05:51:00Z","reason":"absent subscriber","data":{"segments":2}}"#
+        let text =
+            #"{"account":"acme","messageId":"m1","status":"undelivered","recipient":"9818000000","occurredAt":"2026-06-20T05:51:00Z","reason":"absent subscriber","data":{"segments":2}}"#
         let change = try StatusChange.wireDecoded(Array(text.utf8))
         #expect(change.status == .undelivered)
         let e = change.event()
         #expect(e.type == "message.undelivered")
-        #expect(JSONValue.object(e.data).serializedString()
-            == #"{"messageId":"m1","status":"UNDELIVERED","recipient":"9818000000","channel":"sms","reason":"absent subscriber","segments":2}"#)
+        #expect(
+            JSONValue.object(e.data).serializedString()
+                == #"{"messageId":"m1","status":"UNDELIVERED","recipient":"9818000000","channel":"sms","reason":"absent subscriber","segments":2}"#
+        )
         #expect(try StatusChange.wireDecoded(change.wireEncoded()) == change)
     }
 
@@ -53,7 +56,8 @@ struct ModelWireTests {
         let job = DeliveryJob(
             endpointId: "ep_1", url: "https://example.com/hook", profile: "standard", attempt: 2,
             firstAttemptAt: fixedTime, signedAt: fixedTime.adding(seconds: 5), notBefore: nil,
-            policy: RetryPolicy(connectTimeoutMs: 5000, timeoutMs: 5000, delaysSeconds: [5, 30], retryOn: [.serverError, .timeout]),
+            policy: RetryPolicy(
+                connectTimeoutMs: 5000, timeoutMs: 5000, delaysSeconds: [5, 30], retryOn: [.serverError, .timeout]),
             headers: [HTTPHeader("webhook-id", "evt_1"), HTTPHeader("Content-Type", "application/json")], body: body,
             event: sampleEvent())
         let back = try DeliveryJob.wireDecoded(job.wireEncoded())
@@ -79,17 +83,34 @@ struct ModelWireTests {
         #expect(try AttemptRecord.wireDecoded(r.wireEncoded()) == r)
     }
 
-    @Test("bad messages are errors that say what is wrong", arguments: [
-        ("not json", "not JSON"),
-        ("[1]", "not a JSON object"),
-        (#"{"kind":"herald.attempt","v":1}"#, "kind is 'herald.attempt'"),
-        (#"{"kind":"herald.event","v":9}"#, "version 9 is not supported"),
-        (#"{"kind":"herald.event","v":1,"type":"message.delivered","account":"a","occurredAt":"2026-06-20T05:51:00Z"}"#, "'id' is missing"),
-        (#"{"kind":"herald.event","v":1,"id":"e","type":"Message Delivered","account":"a","occurredAt":"2026-06-20T05:51:00Z"}"#, "not a dotted lowercase event type"),
-        (#"{"kind":"herald.event","v":1,"id":"e","type":"a.b","account":"a","occurredAt":"yesterday"}"#, "not an RFC 3339 time"),
-        (#"{"kind":"herald.event","v":1,"id":7,"type":"a.b","account":"a","occurredAt":"2026-06-20T05:51:00Z"}"#, "should be a string, got number"),
-        (#"{"kind":"herald.event","v":1,"id":"e","type":"a.b","account":"a","occurredAt":"2026-06-20T05:51:00Z","data":[]}"#, "'data' should be an object"),
-    ])
+    @Test(
+        "bad messages are errors that say what is wrong",
+        arguments: [
+            ("not json", "not JSON"),
+            ("[1]", "not a JSON object"),
+            (#"{"kind":"herald.attempt","v":1}"#, "kind is 'herald.attempt'"),
+            (#"{"kind":"herald.event","v":9}"#, "version 9 is not supported"),
+            (
+                #"{"kind":"herald.event","v":1,"type":"message.delivered","account":"a","occurredAt":"2026-06-20T05:51:00Z"}"#,
+                "'id' is missing"
+            ),
+            (
+                #"{"kind":"herald.event","v":1,"id":"e","type":"Message Delivered","account":"a","occurredAt":"2026-06-20T05:51:00Z"}"#,
+                "not a dotted lowercase event type"
+            ),
+            (
+                #"{"kind":"herald.event","v":1,"id":"e","type":"a.b","account":"a","occurredAt":"yesterday"}"#,
+                "not an RFC 3339 time"
+            ),
+            (
+                #"{"kind":"herald.event","v":1,"id":7,"type":"a.b","account":"a","occurredAt":"2026-06-20T05:51:00Z"}"#,
+                "should be a string, got number"
+            ),
+            (
+                #"{"kind":"herald.event","v":1,"id":"e","type":"a.b","account":"a","occurredAt":"2026-06-20T05:51:00Z","data":[]}"#,
+                "'data' should be an object"
+            ),
+        ])
     func badEvents(text: String, reason: String) {
         do {
             _ = try Event.wireDecoded(Array(text.utf8))
@@ -117,17 +138,20 @@ struct ModelWireTests {
 
 @Suite("Endpoints choose their events and rotate their secrets")
 struct EndpointTests {
-    @Test("globs match event types", arguments: [
-        ("*", "message.delivered", true), ("message.*", "message.delivered", true), ("message.*", "sms.sent", false),
-        ("*.failed", "message.send.failed", true), ("message.?ent", "message.sent", true), ("a", "ab", false),
-    ])
+    @Test(
+        "globs match event types",
+        arguments: [
+            ("*", "message.delivered", true), ("message.*", "message.delivered", true), ("message.*", "sms.sent", false),
+            ("*.failed", "message.send.failed", true), ("message.?ent", "message.sent", true), ("a", "ab", false),
+        ])
     func glob(pattern: String, type: String, matches: Bool) {
         #expect(Glob.matches(pattern, type) == matches)
     }
 
     @Test("account, state, type and recipient filters apply")
     func accepts() {
-        var ep = Endpoint(id: "ep", account: "acme", url: "https://x", eventTypes: ["message.*"], recipients: ["+977-9818000000"], secrets: [])
+        var ep = Endpoint(
+            id: "ep", account: "acme", url: "https://x", eventTypes: ["message.*"], recipients: ["+977-9818000000"], secrets: [])
         var e = Event(id: "e", type: "message.sent", account: "acme", occurredAt: fixedTime, data: ["recipient": "9779818000000"])
         #expect(ep.accepts(e))
         e.data["recipient"] = "123"

@@ -1,5 +1,5 @@
-import Foundation
 import AMQP
+import Foundation
 import HeraldCore
 import HeraldTestSupport
 import HeraldTopology
@@ -66,6 +66,8 @@ struct CLIErrorTests {
         await connection.close()
         let bad = try CtlBinary.run(["topology", "check"], amqpURL: url)
         #expect(bad.status == 1, "\(bad)")
-        #expect(bad.stdout.contains("herald.attempts") && bad.stdout.contains("mismatch") && bad.stdout.contains("inequivalent arg"), "\(bad)")
+        #expect(
+            bad.stdout.contains("herald.attempts") && bad.stdout.contains("mismatch") && bad.stdout.contains("inequivalent arg"),
+            "\(bad)")
     }
 }

@@ -10,7 +10,9 @@ import HeraldTestSupport
 enum CtlBinary {
     struct NotFound: Error, CustomStringConvertible {
         let searched: [String]
-        var description: String { "heraldctl executable not found (looked in \(searched.joined(separator: ", "))); build it with the tests" }
+        var description: String {
+            "heraldctl executable not found (looked in \(searched.joined(separator: ", "))); build it with the tests"
+        }
     }
 
     static func path() throws -> String {
@@ -59,9 +61,11 @@ enum CtlBinary {
     }
 
     /// Runs to completion and captures both streams.
-    static func run(_ arguments: [String], amqpURL: String?, extra: [String: String] = [:], stdin: String? = nil) throws -> Result {
-        let result = try TestProcess.run(try path(), arguments, environment: environment(amqpURL: amqpURL, extra: extra),
-                                         input: stdin.map { Data($0.utf8) })
+    static func run(_ arguments: [String], amqpURL: String?, extra: [String: String] = [:], stdin: String? = nil) throws -> Result
+    {
+        let result = try TestProcess.run(
+            try path(), arguments, environment: environment(amqpURL: amqpURL, extra: extra),
+            input: stdin.map { Data($0.utf8) })
         return Result(status: result.status, stdout: result.output, stderr: result.errors)
     }
 

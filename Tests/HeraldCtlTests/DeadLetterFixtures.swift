@@ -28,10 +28,12 @@ struct DeadLetterFixture {
 
     static let template: DeliveryJob = {
         let secret = try! Signer.generateSecret(profile: "standard").stored
-        let endpoint = Endpoint(id: "ep_t", account: "acme", url: "https://example.com/hook", profile: "standard",
-                                secrets: [EndpointSecret(value: secret, createdAt: Timestamp(secondsSinceEpoch: 1_700_000_000))])
-        let event = Event(id: "evt_t", type: "message.delivered", account: "acme", occurredAt: Timestamp(secondsSinceEpoch: 1_700_000_000),
-                          data: ["messageId": "m1", "recipient": "+9779800000000", "status": "delivered"])
+        let endpoint = Endpoint(
+            id: "ep_t", account: "acme", url: "https://example.com/hook", profile: "standard",
+            secrets: [EndpointSecret(value: secret, createdAt: Timestamp(secondsSinceEpoch: 1_700_000_000))])
+        let event = Event(
+            id: "evt_t", type: "message.delivered", account: "acme", occurredAt: Timestamp(secondsSinceEpoch: 1_700_000_000),
+            data: ["messageId": "m1", "recipient": "+9779800000000", "status": "delivered"])
         var job = try! Signer.sign(event, for: endpoint, now: Timestamp(secondsSinceEpoch: 1_700_000_000))
         job.attempt = 8
         return job
@@ -103,7 +105,8 @@ struct DeadLetterFixture {
     /// all back (in order).
     func peek(_ queue: String) async throws -> [AMQPDelivery] {
         let reader = try await AMQPConnection.connect(try AMQPConfiguration(url: url, connectionName: "test-peek"))
-        let (letters, _) = try await DeadLetterQueue(connection: reader, queue: queue).list(filter: DeadLetterFilter(), limit: 1_000_000)
+        let (letters, _) = try await DeadLetterQueue(connection: reader, queue: queue).list(
+            filter: DeadLetterFilter(), limit: 1_000_000)
         await reader.close()
         return letters.map(\.delivery)
     }

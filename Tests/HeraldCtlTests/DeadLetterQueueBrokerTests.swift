@@ -19,7 +19,8 @@ struct DeadLetterQueueBrokerTests {
         let listed = all.strings("id")
         #expect(listed == ids, "listed \(listed.count) ids, expected \(ids.count) in publish order")
 
-        let filtered = try CtlBinary.run(["dlq", "list", "--json", "--endpoint", "ep_1", "--reason", "permanent-failure"], amqpURL: f.url)
+        let filtered = try CtlBinary.run(
+            ["dlq", "list", "--json", "--endpoint", "ep_1", "--reason", "permanent-failure"], amqpURL: f.url)
         let positions: [Int] = Array(0..<200).filter { (i: Int) -> Bool in i % 3 == 1 && i % 2 == 1 }
         let expected: [String] = positions.map { ids[$0] }
         let got = filtered.strings("id")
@@ -32,7 +33,9 @@ struct DeadLetterQueueBrokerTests {
         #expect(counted == 200)
 
         let show = try CtlBinary.run(["dlq", "show", ids[5]], amqpURL: f.url)
-        #expect(show.status == 0 && show.stdout.contains("permanent-failure") && show.stdout.contains("https://example.com/hook"), "\(show)")
+        #expect(
+            show.status == 0 && show.stdout.contains("permanent-failure") && show.stdout.contains("https://example.com/hook"),
+            "\(show)")
         let missing = try CtlBinary.run(["dlq", "show", "evt_nope:ep_0"], amqpURL: f.url)
         #expect(missing.status == 1 && missing.stderr.contains("no dead letter with id"), "\(missing)")
 
@@ -41,7 +44,9 @@ struct DeadLetterQueueBrokerTests {
         let after = try await f.peek(HeraldNames.deadQueue).map { $0.properties.messageId ?? "" }
         let firstDifference = zip(after, ids).enumerated().first { $0.element.0 != $0.element.1 }
         #expect(after.count == ids.count, "count changed: \(after.count) messages, expected \(ids.count)")
-        #expect(firstDifference == nil, "order changed at \(firstDifference.map { "\($0.offset): got \($0.element.0), expected \($0.element.1)" } ?? "-")")
+        #expect(
+            firstDifference == nil,
+            "order changed at \(firstDifference.map { "\($0.offset): got \($0.element.0), expected \($0.element.1)" } ?? "-")")
     }
 
     @Test("replaying 10,000 dead letters puts each exactly once on herald.resign with a fresh budget")
@@ -61,14 +66,17 @@ struct DeadLetterQueueBrokerTests {
         // heraldctl acked every dead letter before it closed; a quorum queue applies those acks
         // through its Raft log, so its count can lag the command's exit by a moment.
         var deadLeft = -1
-        #expect(try await eventually(timeout: .seconds(10)) {
-            deadLeft = try await f.depth(HeraldNames.deadQueue)
-            return deadLeft == 0
-        }, "\(deadLeft) dead letters still in herald.dead 10 s after the replay")
+        #expect(
+            try await eventually(timeout: .seconds(10)) {
+                deadLeft = try await f.depth(HeraldNames.deadQueue)
+                return deadLeft == 0
+            }, "\(deadLeft) dead letters still in herald.dead 10 s after the replay")
         let resigned = try await f.drain(HeraldNames.resignQueue)
         let resignedIds = resigned.compactMap(\.properties.messageId)
         #expect(resignedIds.count == 10_000, "got \(resignedIds.count) messages on herald.resign")
-        #expect(Set(resignedIds) == Set(ids), "missing \(Set(ids).subtracting(resignedIds).count), unexpected \(Set(resignedIds).subtracting(ids).count)")
+        #expect(
+            Set(resignedIds) == Set(ids),
+            "missing \(Set(ids).subtracting(resignedIds).count), unexpected \(Set(resignedIds).subtracting(ids).count)")
         let job = try DeliveryJob.wireDecoded(Array(resigned[0].body))
         #expect(job.attempt == 1, "replayed job attempt \(job.attempt), expected 1")
         #expect(job.firstAttemptAt > Timestamp(secondsSinceEpoch: 1_700_000_000))

@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
-import HeraldSigning
 import HeraldCtl
+import HeraldSigning
 import HeraldTestSupport
 import Testing
 
@@ -15,8 +15,9 @@ struct ListenTests {
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         let out = try FileHandle(forWritingTo: outURL)
         let err = Pipe()
-        let process = try CtlBinary.spawn(["listen", "--port", "0", "--profile", profile, "--secret", secret, "--json"],
-                                          amqpURL: nil, stdout: out, stderr: err)
+        let process = try CtlBinary.spawn(
+            ["listen", "--port", "0", "--profile", profile, "--secret", secret, "--json"],
+            amqpURL: nil, stdout: out, stderr: err)
         let handle = err.fileHandleForReading
         var text = ""
         let deadline = Date().addingTimeInterval(15)
@@ -39,20 +40,26 @@ struct ListenTests {
         let bodyFile = FileManager.default.temporaryDirectory.appendingPathComponent("ctl-listen-\(UUID().uuidString)").path
         _ = FileManager.default.createFile(atPath: bodyFile, contents: Data(body))
         defer { try? FileManager.default.removeItem(atPath: bodyFile) }
-        var args = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data-binary", "@\(bodyFile)",
-                    "-H", "Content-Type: application/json"]
+        var args = [
+            "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data-binary", "@\(bodyFile)",
+            "-H", "Content-Type: application/json",
+        ]
         for h in headers { args += ["-H", "\(h.name): \(h.value)"] }
         args.append("http://127.0.0.1:\(port)\(path)")
         return Int(try TestProcess.run("curl", args).output) ?? -1
     }
 
-    @Test("a signed webhook gets 200 and a tampered one 401, for every profile in the registry", arguments: ProfileRegistry.standard.names)
+    @Test(
+        "a signed webhook gets 200 and a tampered one 401, for every profile in the registry",
+        arguments: ProfileRegistry.standard.names)
     func verifiesAndRejects(profile: String) async throws {
         let generated = try Signer.generateSecret(profile: profile)
-        let endpoint = Endpoint(id: "ep_1", account: "acme", url: "http://127.0.0.1/hook", profile: profile,
-                                secrets: [EndpointSecret(value: generated.stored, createdAt: Timestamp.now().adding(seconds: -60))])
-        let event = Event(type: "message.delivered", account: "acme", occurredAt: .now(),
-                          data: ["messageId": "m1", "recipient": "+9779800000000", "status": "delivered", "channel": "sms"])
+        let endpoint = Endpoint(
+            id: "ep_1", account: "acme", url: "http://127.0.0.1/hook", profile: profile,
+            secrets: [EndpointSecret(value: generated.stored, createdAt: Timestamp.now().adding(seconds: -60))])
+        let event = Event(
+            type: "message.delivered", account: "acme", occurredAt: .now(),
+            data: ["messageId": "m1", "recipient": "+9779800000000", "status": "delivered", "channel": "sms"])
         let job = try Signer.sign(event, for: endpoint, now: .now())
 
         let (process, port, out) = try await Self.startListener(profile: profile, secret: generated.reveal)

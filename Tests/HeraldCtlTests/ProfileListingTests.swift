@@ -7,14 +7,16 @@ import Testing
 
 @Suite("heraldctl lists and verifies the registry's profiles")
 struct ProfileListingTests {
-    @Test("the help of endpoints add, endpoints update and listen names every profile in the registry",
-          arguments: [["endpoints", "add", "--help"], ["endpoints", "update", "--help"], ["listen", "--help"]])
+    @Test(
+        "the help of endpoints add, endpoints update and listen names every profile in the registry",
+        arguments: [["endpoints", "add", "--help"], ["endpoints", "update", "--help"], ["listen", "--help"]])
     func help(arguments: [String]) throws {
         let result = try CtlBinary.run(arguments, amqpURL: nil)
         let text = (result.stdout + result.stderr).replacingOccurrences(of: "\n", with: " ")
             .split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
-        #expect(text.contains(ProfileRegistry.standard.listing),
-                "heraldctl \(arguments.joined(separator: " ")): expected '\(ProfileRegistry.standard.listing)' in \(result)")
+        #expect(
+            text.contains(ProfileRegistry.standard.listing),
+            "heraldctl \(arguments.joined(separator: " ")): expected '\(ProfileRegistry.standard.listing)' in \(result)")
     }
 
     @Test("listen refuses a profile the registry does not know, naming the known ones")
@@ -29,10 +31,12 @@ struct ProfileListingTests {
         let registry = ProfileRegistry.withExample
         let secret = try Signer.generateSecret(profile: "example", profiles: registry)
         let now = Timestamp.now()
-        let endpoint = Endpoint(id: "ep_1", account: "acme", url: "http://127.0.0.1/hook", profile: "example",
-                                secrets: [EndpointSecret(value: secret.stored, createdAt: now.adding(seconds: -60))])
-        let event = Event(type: "message.delivered", account: "acme", occurredAt: now,
-                          data: ["messageId": "m1", "recipient": "+9779800000000", "status": "delivered", "channel": "sms"])
+        let endpoint = Endpoint(
+            id: "ep_1", account: "acme", url: "http://127.0.0.1/hook", profile: "example",
+            secrets: [EndpointSecret(value: secret.stored, createdAt: now.adding(seconds: -60))])
+        let event = Event(
+            type: "message.delivered", account: "acme", occurredAt: now,
+            data: ["messageId": "m1", "recipient": "+9779800000000", "status": "delivered", "channel": "sms"])
         let job = try Signer.sign(event, for: endpoint, now: now, profiles: registry)
 
         let listener = try WebhookListener(profile: "example", secrets: [secret.reveal], url: nil, profiles: registry)

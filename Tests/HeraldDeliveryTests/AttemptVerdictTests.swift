@@ -32,9 +32,9 @@ struct OneDecisionForOutcomeAndHealth {
         (status(404), everything, 1, true),
         (status(410), everything, 1, true),
         (status(302), everything, 1, true),
-        (status(503), everything, 1, false),   // retried
-        (status(503), everything, 3, false),   // exhausted
-        (status(503), never, 1, false),        // the policy does not retry it: still unhealthy
+        (status(503), everything, 1, false),  // retried
+        (status(503), everything, 3, false),  // exhausted
+        (status(503), never, 1, false),  // the policy does not retry it: still unhealthy
         (status(429), everything, 1, false),
         (status(429, [HTTPHeader("Retry-After", "999999")]), everything, 1, false),  // asks too long: dead
         (failed(.timeout), everything, 1, false),
@@ -52,7 +52,10 @@ struct OneDecisionForOutcomeAndHealth {
     @Test("the health verdict comes with the outcome", arguments: cases)
     func health(response: DeliveryResponse, policy: RetryPolicy, attempt: Int, expected: Bool?) {
         let got = decide(response, policy, attempt: attempt).endpointHealthy
-        #expect(got == expected, "\(response.status.map(String.init) ?? "-") \(response.error?.label ?? ""): expected \(String(describing: expected)), got \(String(describing: got))")
+        #expect(
+            got == expected,
+            "\(response.status.map(String.init) ?? "-") \(response.error?.label ?? ""): expected \(String(describing: expected)), got \(String(describing: got))"
+        )
     }
 
     @Test("it is the failure's own verdict (what the worker asked the second time before)", arguments: cases)
@@ -105,19 +108,22 @@ struct ADeadLettersReason {
 
 @Suite("A response's latency is measured once, in nanoseconds")
 struct AResponsesLatency {
-    @Test("whole nanoseconds; the attempt record's milliseconds are a division of it", arguments: [
-        (Duration.zero, Int64(0), 0),
-        (Duration.nanoseconds(999_999), Int64(999_999), 0),
-        (Duration.milliseconds(1), Int64(1_000_000), 1),
-        (Duration.microseconds(12_345_678), Int64(12_345_678_000), 12_345),
-        (Duration.seconds(3) + .nanoseconds(7), Int64(3_000_000_007), 3_000),
-    ])
+    @Test(
+        "whole nanoseconds; the attempt record's milliseconds are a division of it",
+        arguments: [
+            (Duration.zero, Int64(0), 0),
+            (Duration.nanoseconds(999_999), Int64(999_999), 0),
+            (Duration.milliseconds(1), Int64(1_000_000), 1),
+            (Duration.microseconds(12_345_678), Int64(12_345_678_000), 12_345),
+            (Duration.seconds(3) + .nanoseconds(7), Int64(3_000_000_007), 3_000),
+        ])
     func latency(duration: Duration, nanoseconds: Int64, milliseconds: Int) {
         let response = DeliveryResponse(status: 200, latency: duration)
         #expect(response.latencyNanoseconds == nanoseconds, "expected \(nanoseconds), got \(response.latencyNanoseconds)")
         let (secs, attos) = duration.components
         let before = Int(secs * 1000 + attos / 1_000_000_000_000_000)  // how the worker computed it
-        #expect(Int(response.latencyNanoseconds / 1_000_000) == milliseconds && before == milliseconds,
-                "expected \(milliseconds) ms, got \(response.latencyNanoseconds / 1_000_000) (before: \(before))")
+        #expect(
+            Int(response.latencyNanoseconds / 1_000_000) == milliseconds && before == milliseconds,
+            "expected \(milliseconds) ms, got \(response.latencyNanoseconds / 1_000_000) (before: \(before))")
     }
 }

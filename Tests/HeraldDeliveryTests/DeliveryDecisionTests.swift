@@ -6,7 +6,8 @@ private let now = Timestamp(secondsSinceEpoch: 1_700_000_000)
 private let everything = RetryPolicy(
     connectTimeoutMs: 5000, timeoutMs: 10000, delaysSeconds: [5, 30, 120],
     retryOn: Set(RetryCondition.allCases))
-private let serverErrorsOnly = RetryPolicy(connectTimeoutMs: 5000, timeoutMs: 10000, delaysSeconds: [5, 30], retryOn: [.serverError])
+private let serverErrorsOnly = RetryPolicy(
+    connectTimeoutMs: 5000, timeoutMs: 10000, delaysSeconds: [5, 30], retryOn: [.serverError])
 private let never = RetryPolicy(connectTimeoutMs: 5000, timeoutMs: 10000, delaysSeconds: [], retryOn: [])
 private let noJitter = Backoff(jitter: 0)
 
@@ -28,7 +29,8 @@ private func summary(_ outcome: DeliveryOutcome) -> String {
     switch outcome {
     case .delivered: "delivered"
     case .retry(let plan): "retry \(plan.nextAttempt) in \(plan.tier.name) (\(plan.reason.label))"
-    case .dead(let reason): "dead (\(reason.label)\(reason.disablesEndpoint ? ", disable" : "")\(reason.exhausted ? ", exhausted" : ""))"
+    case .dead(let reason):
+        "dead (\(reason.label)\(reason.disablesEndpoint ? ", disable" : "")\(reason.exhausted ? ", exhausted" : ""))"
     case .abandoned(let reason): "abandoned (\(reason.label))"
     }
 }
@@ -70,9 +72,13 @@ struct ClassifyingAttempts {
         #expect(summary(decide(status(200), never)) == "delivered")
     }
 
-    @Test("attempts run out at maxAttempts", arguments: [(1, "retry 2 in 5s (http_500)"), (2, "retry 3 in 30s (http_500)"),
-                                                         (3, "retry 4 in 2m (http_500)"), (4, "dead (http_500, exhausted)"),
-                                                         (9, "dead (http_500, exhausted)")])
+    @Test(
+        "attempts run out at maxAttempts",
+        arguments: [
+            (1, "retry 2 in 5s (http_500)"), (2, "retry 3 in 30s (http_500)"),
+            (3, "retry 4 in 2m (http_500)"), (4, "dead (http_500, exhausted)"),
+            (9, "dead (http_500, exhausted)"),
+        ])
     func exhaustion(attempt: Int, expected: String) {
         #expect(summary(decide(status(500), attempt: attempt)) == expected)
     }
@@ -111,17 +117,24 @@ struct ClassifyingAttempts {
 
 @Suite("Retry-After")
 struct RetryAfterParsing {
-    @Test("values parse to seconds from now", arguments: [
-        ("120", 120.0), ("0", 0), (" 7 ", 7),
-        ("Tue, 14 Nov 2023 22:13:50 GMT", 30), ("Tuesday, 14-Nov-23 22:13:50 GMT", 30), ("Tue Nov 14 22:13:50 2023", 30),
-        ("Tue, 14 Nov 2023 22:00:00 GMT", 0),
-    ] as [(String, Double)])
+    @Test(
+        "values parse to seconds from now",
+        arguments: [
+            ("120", 120.0), ("0", 0), (" 7 ", 7),
+            ("Tue, 14 Nov 2023 22:13:50 GMT", 30), ("Tuesday, 14-Nov-23 22:13:50 GMT", 30), ("Tue Nov 14 22:13:50 2023", 30),
+            ("Tue, 14 Nov 2023 22:00:00 GMT", 0),
+        ] as [(String, Double)])
     func parses(value: String, seconds: Double) {
         // `now` is 2023-11-14 22:13:20 UTC.
         #expect(RetryAfter.seconds(from: value, now: now) == seconds)
     }
 
-    @Test("garbage is ignored", arguments: ["", "soon", "-5", "1.5", "Tue, 14 Nov 2023 25:00:00 GMT", "Tue, 14 Foo 2023 22:00:00 GMT", "Tue, 14 Nov 2023 22:00:00 CET"])
+    @Test(
+        "garbage is ignored",
+        arguments: [
+            "", "soon", "-5", "1.5", "Tue, 14 Nov 2023 25:00:00 GMT", "Tue, 14 Foo 2023 22:00:00 GMT",
+            "Tue, 14 Nov 2023 22:00:00 CET",
+        ])
     func garbage(value: String) {
         #expect(RetryAfter.seconds(from: value, now: now) == nil)
     }
@@ -145,7 +158,9 @@ struct BackoffOntoDelayTiers {
         #expect(!plan.needsReparking)
     }
 
-    @Test("Retry-After is a floor: never a tier shorter than it asks", arguments: [(7.0, "30s"), (30, "30s"), (31, "2m"), (4000, "2h")])
+    @Test(
+        "Retry-After is a floor: never a tier shorter than it asks",
+        arguments: [(7.0, "30s"), (30, "30s"), (31, "2m"), (4000, "2h")])
     func retryAfterFloor(retryAfter: Double, tier: String) {
         for seed in 0..<50 as Range<UInt64> {
             var rng = SeededRandom(seed: seed)
@@ -184,15 +199,20 @@ struct BackoffOntoDelayTiers {
         }
         let mean = total / Double(runs)
         #expect(tiers.count >= 2, "all \(runs) jobs landed in \(tiers)")
-        #expect(abs(mean - Double(delay)) < Double(delay) * 0.03, "mean wait \(mean) s for a \(delay) s policy delay; tiers \(tiers)")
+        #expect(
+            abs(mean - Double(delay)) < Double(delay) * 0.03, "mean wait \(mean) s for a \(delay) s policy delay; tiers \(tiers)")
     }
 
     @Test("the same seed gives the same plan")
     func deterministic() {
         var a = SeededRandom(seed: 99)
         var b = SeededRandom(seed: 99)
-        let first = (0..<20).map { _ in Backoff().plan(afterAttempt: 2, policy: everything, retryAfterSeconds: nil, now: now, using: &a) }
-        let second = (0..<20).map { _ in Backoff().plan(afterAttempt: 2, policy: everything, retryAfterSeconds: nil, now: now, using: &b) }
+        let first = (0..<20).map { _ in
+            Backoff().plan(afterAttempt: 2, policy: everything, retryAfterSeconds: nil, now: now, using: &a)
+        }
+        let second = (0..<20).map { _ in
+            Backoff().plan(afterAttempt: 2, policy: everything, retryAfterSeconds: nil, now: now, using: &b)
+        }
         #expect(first == second)
     }
 

@@ -16,10 +16,12 @@ private func localClient(_ tweak: (inout HTTPDeliveryClient.Configuration) -> Vo
 }
 
 private func post(_ client: HTTPDeliveryClient, _ url: String, body: String = "{}", timeout: Duration = .seconds(5))
-    async -> DeliveryResponse {
-    await client.send(DeliveryRequest(
-        url: url, body: Array(body.utf8), headers: [HTTPHeader("Content-Type", "application/json")],
-        connectTimeout: .seconds(2), timeout: timeout))
+    async -> DeliveryResponse
+{
+    await client.send(
+        DeliveryRequest(
+            url: url, body: Array(body.utf8), headers: [HTTPHeader("Content-Type", "application/json")],
+            connectTimeout: .seconds(2), timeout: timeout))
 }
 
 private func stats(_ receiver: TestReceiver) async throws -> ReceiverStats {
@@ -121,8 +123,9 @@ struct TransportFailures {
         let elapsed = ContinuousClock.now - started
         #expect(response.status == nil)
         #expect(response.error?.code == .timeout, "got \(String(describing: response.error))")
-        #expect(response.latency >= .milliseconds(750) && response.latency < .milliseconds(1300),
-                "the engine measured \(response.latency) for an 800 ms timeout")
+        #expect(
+            response.latency >= .milliseconds(750) && response.latency < .milliseconds(1300),
+            "the engine measured \(response.latency) for an 800 ms timeout")
         #expect(elapsed < .seconds(3), "the caller waited \(elapsed) for an 800 ms timeout")
     }
 
@@ -143,8 +146,9 @@ struct TransportFailures {
     @Test("a header with CR/LF is refused before any I/O")
     func headerInjectionRefused() async throws {
         let client = localClient()
-        let response = await client.send(DeliveryRequest(
-            url: "http://127.0.0.1:1/", body: [], headers: [HTTPHeader("X-A", "1\r\nX-B: 2")]))
+        let response = await client.send(
+            DeliveryRequest(
+                url: "http://127.0.0.1:1/", body: [], headers: [HTTPHeader("X-A", "1\r\nX-B: 2")]))
         #expect(response.error?.code == .invalidRequest, "got \(String(describing: response.error))")
     }
 }
@@ -235,8 +239,9 @@ struct ConcurrencyReuseAndFairness {
         let contended = await timeBatch(client, healthy.url("/status/200"), count: 50)
         hangingTask.cancel()
         await hangingTask.value
-        #expect(contended < baseline * 5 + .milliseconds(200),
-                "healthy batch took \(contended) next to a hanging receiver vs \(baseline) alone")
+        #expect(
+            contended < baseline * 5 + .milliseconds(200),
+            "healthy batch took \(contended) next to a hanging receiver vs \(baseline) alone")
     }
 
     @Test("shutdown lets in-flight transfers finish within the grace period and cancels the rest")

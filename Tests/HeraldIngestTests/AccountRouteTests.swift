@@ -1,3 +1,4 @@
+import Foundation
 import HeraldCore
 import Testing
 
@@ -6,8 +7,9 @@ struct AccountRouteTests {
     @Test("the admin creates an account and gets its API key once; the key authenticates; errors are problems")
     func accounts() async throws {
         try await withIngest { h in
-            let created = try await h.call("POST", "/v1/accounts", key: IngestHarness.adminKey,
-                                           json: #"{"id":"acme","name":"Acme","defaultProfile":"eksms"}"#)
+            let created = try await h.call(
+                "POST", "/v1/accounts", key: IngestHarness.adminKey,
+                json: #"{"id":"acme","name":"Acme","defaultProfile":"eksms"}"#)
             #expect(created.status == 201, "\(created)")
             #expect(created["id"] == "acme")
             #expect(created["defaultProfile"] == "eksms")
@@ -20,7 +22,8 @@ struct AccountRouteTests {
             #expect(list.status == 200, "\(list)")
             #expect(list["data"] == .array([]))
 
-            let duplicate = try await h.call("POST", "/v1/accounts", key: IngestHarness.adminKey, json: #"{"id":"acme","name":"Again"}"#)
+            let duplicate = try await h.call(
+                "POST", "/v1/accounts", key: IngestHarness.adminKey, json: #"{"id":"acme","name":"Again"}"#)
             #expect(duplicate.status == 409, "\(duplicate)")
             #expect(duplicate["field"] == "id")
             #expect(duplicate.header("Content-Type") == "application/problem+json")
@@ -35,8 +38,9 @@ struct AccountRouteTests {
             let wrongKey = try await h.call("GET", "/v1/endpoints", key: "hk_not_a_key")
             #expect(wrongKey.status == 401, "\(wrongKey)")
 
-            let badProfile = try await h.call("POST", "/v1/accounts", key: IngestHarness.adminKey,
-                                              json: #"{"name":"X","defaultProfile":"smtp"}"#)
+            let badProfile = try await h.call(
+                "POST", "/v1/accounts", key: IngestHarness.adminKey,
+                json: #"{"name":"X","defaultProfile":"smtp"}"#)
             #expect(badProfile.status == 422, "\(badProfile)")
             #expect(badProfile["field"] == "defaultProfile")
             #expect(badProfile["rule"]?.stringValue?.hasPrefix("one of standard") == true, "\(badProfile)")
@@ -50,12 +54,14 @@ struct AccountRouteTests {
             #expect(wrongType["field"] == "name")
             #expect(wrongType["rule"] == "type string")
 
-            let unknownField = try await h.call("POST", "/v1/accounts", key: IngestHarness.adminKey, json: #"{"name":"X","colour":"red"}"#)
+            let unknownField = try await h.call(
+                "POST", "/v1/accounts", key: IngestHarness.adminKey, json: #"{"name":"X","colour":"red"}"#)
             #expect(unknownField.status == 422, "\(unknownField)")
             #expect(unknownField["field"] == "colour")
 
-            let textBody = try await h.call("POST", "/v1/accounts", key: IngestHarness.adminKey, body: Data("name=x".utf8),
-                                            headers: ["Content-Type": "text/plain"])
+            let textBody = try await h.call(
+                "POST", "/v1/accounts", key: IngestHarness.adminKey, body: Data("name=x".utf8),
+                headers: ["Content-Type": "text/plain"])
             #expect(textBody.status == 415, "\(textBody)")
         }
     }
@@ -72,5 +78,3 @@ struct AccountRouteTests {
         }
     }
 }
-
-import Foundation

@@ -14,13 +14,15 @@ struct AddedProfileRouteTests {
         try await withIngest(profiles: registry) { h in
             let (account, key) = try await h.account("acct_example", profile: "example")
 
-            let unknown = try await h.call("POST", "/v1/endpoints", key: key, json: #"{"url":"https://x.example/","profile":"smtp"}"#)
+            let unknown = try await h.call(
+                "POST", "/v1/endpoints", key: key, json: #"{"url":"https://x.example/","profile":"smtp"}"#)
             #expect(unknown["rule"]?.stringValue == "one of \(registry.listing)", "\(unknown)")
             #expect(unknown["rule"]?.stringValue?.hasSuffix(", example") == true, "\(unknown)")
 
             // Generated: the answer shows the plaintext once, the store keeps the profile's form.
-            let created = try await h.call("POST", "/v1/endpoints", key: key,
-                                           json: #"{"id":"ep_ex","url":"https://x.example/hook","profile":"example"}"#)
+            let created = try await h.call(
+                "POST", "/v1/endpoints", key: key,
+                json: #"{"id":"ep_ex","url":"https://x.example/hook","profile":"example"}"#)
             #expect(created.status == 201, "\(created)")
             #expect(created["profile"] == "example", "\(created)")
             #expect(created["policy"]?["timeoutMs"] == 4000, "the profile's default policy: \(created)")
@@ -31,21 +33,28 @@ struct AddedProfileRouteTests {
             #expect(endpoint.secrets.map(\.value) == [try profile.storedSecret(given: reveal)])
 
             // Given: stored through the profile's own rule.
-            let given = try await h.call("POST", "/v1/endpoints", key: key,
-                                         json: #"{"id":"ep_ex2","url":"https://x.example/hook","profile":"example","secret":"my-plain"}"#)
+            let given = try await h.call(
+                "POST", "/v1/endpoints", key: key,
+                json: #"{"id":"ep_ex2","url":"https://x.example/hook","profile":"example","secret":"my-plain"}"#)
             #expect(given.status == 201, "\(given)")
             let stored = try await h.service.store.endpoint(id: EndpointKey.key(account: account, id: "ep_ex2"))
-            #expect(stored?.secrets.map(\.value) == [profile.verificationSecret(receiverHolds: "my-plain")], "\(String(describing: stored))")
+            #expect(
+                stored?.secrets.map(\.value) == [profile.verificationSecret(receiverHolds: "my-plain")],
+                "\(String(describing: stored))")
 
             // Ingest signs a test event for it; what the endpoint stores signs what its receiver verifies.
             let test = try await h.call("POST", "/v1/endpoints/ep_ex/test", key: key)
             #expect(test.status == 202, "\(test)")
-            let event = Event(type: "message.delivered", account: account, occurredAt: .now(),
-                              data: ["messageId": "m1", "status": "DELIVERED", "recipient": "+10000000000", "channel": "sms"])
+            let event = Event(
+                type: "message.delivered", account: account, occurredAt: .now(),
+                data: ["messageId": "m1", "status": "DELIVERED", "recipient": "+10000000000", "channel": "sms"])
             let job = try Signer.sign(event, for: endpoint, now: .now(), profiles: registry)
             var receiver = endpoint
-            receiver.secrets = [EndpointSecret(value: profile.verificationSecret(receiverHolds: reveal), createdAt: endpoint.secrets[0].createdAt)]
-            try Signer.verify(ReceivedWebhook(body: job.body, headers: job.headers), for: receiver, now: .now(), profiles: registry)
+            receiver.secrets = [
+                EndpointSecret(value: profile.verificationSecret(receiverHolds: reveal), createdAt: endpoint.secrets[0].createdAt)
+            ]
+            try Signer.verify(
+                ReceivedWebhook(body: job.body, headers: job.headers), for: receiver, now: .now(), profiles: registry)
         }
     }
 }

@@ -8,7 +8,8 @@ struct BrokerDownTests {
     @Test("with no broker, events get 503 with Retry-After at once, endpoints still work, /readyz says not ready")
     func brokerDown() async throws {
         try await withIngest(amqpURL: "amqp://guest:guest@127.0.0.1:\(try closedPort())/") { h in
-            let created = try await h.call("POST", "/v1/accounts", key: IngestHarness.adminKey, json: #"{"id":"acct_down","name":"Down"}"#)
+            let created = try await h.call(
+                "POST", "/v1/accounts", key: IngestHarness.adminKey, json: #"{"id":"acct_down","name":"Down"}"#)
             let key = try #require(created["apiKey"]?.stringValue, "\(created)")
             let start = ContinuousClock.now
             let reply = try await h.call("POST", "/v1/events", key: key, json: #"{"type":"message.sent"}"#)

@@ -10,24 +10,29 @@ struct CallbackAttemptTests {
     func callbackAttemptsAreShown() async throws {
         try await withIngest { h in
             let (account, key) = try await h.account("acct_cb")
-            let posted = try await h.call("POST", "/v1/events", key: key,
-                                          json: #"{"id":"evt_cb","type":"message.delivered","callbackUrl":"https://cb.example/hook"}"#)
+            let posted = try await h.call(
+                "POST", "/v1/events", key: key,
+                json: #"{"id":"evt_cb","type":"message.delivered","callbackUrl":"https://cb.example/hook"}"#)
             #expect(posted.status == 202, "\(posted)")
             // Before any attempt the callback is pending, like an endpoint.
             let before = try await h.call("GET", "/v1/events/evt_cb", key: key)
             let pending = before["deliveries"]?.arrayValue ?? []
-            #expect(pending.count == 1 && pending.first?["endpointId"] == .string("callback:\(account)")
+            #expect(
+                pending.count == 1 && pending.first?["endpointId"] == .string("callback:\(account)")
                     && pending.first?["state"] == "pending" && pending.first?["url"] == "https://cb.example/hook",
-                    "expected one pending callback delivery, got \(before)")
+                "expected one pending callback delivery, got \(before)")
 
             let amqp = try await h.connect()
             _ = try await IngestHarness.drain(amqp, queue: HeraldNames.signQueue)
             let now = Timestamp.now()
-            let record = AttemptRecord(eventId: "evt_cb", endpointId: "callback:\(account)", attempt: 1, at: now,
-                                       outcome: .delivered, statusCode: 200, latencyMs: 7, url: "https://cb.example/hook")
-            try await amqp.publish([AMQPPublication(
-                exchange: HeraldNames.attemptsExchange, routingKey: HeraldNames.attemptsRoutingKey,
-                body: Data(record.wireEncoded()), properties: AMQPProperties(contentType: "application/json"))])
+            let record = AttemptRecord(
+                eventId: "evt_cb", endpointId: "callback:\(account)", attempt: 1, at: now,
+                outcome: .delivered, statusCode: 200, latencyMs: 7, url: "https://cb.example/hook")
+            try await amqp.publish([
+                AMQPPublication(
+                    exchange: HeraldNames.attemptsExchange, routingKey: HeraldNames.attemptsRoutingKey,
+                    body: Data(record.wireEncoded()), properties: AMQPProperties(contentType: "application/json"))
+            ])
             var last = ""
             let listed = await eventually(timeout: .seconds(10)) {
                 let reply = try? await h.call("GET", "/v1/events/evt_cb/attempts", key: key)
@@ -61,8 +66,9 @@ struct CallbackAttemptTests {
         try await withIngest { h in
             let (_, key) = try await h.account("acct_cb_thief")
             _ = try await h.account("acct_cb_victim")
-            let reply = try await h.call("POST", "/v1/endpoints", key: key,
-                                         json: #"{"id":"callback:acct_cb_victim","url":"https://thief.example/"}"#)
+            let reply = try await h.call(
+                "POST", "/v1/endpoints", key: key,
+                json: #"{"id":"callback:acct_cb_victim","url":"https://thief.example/"}"#)
             #expect(reply.status == 422, "expected the reserved id refused, got \(reply)")
             #expect(reply["field"] == "id", "\(reply)")
         }

@@ -7,32 +7,44 @@ import Testing
 @Suite("Delivery log from herald.attempts")
 struct DeliveryLogTests {
     func publish(_ records: [AttemptRecord], via amqp: AMQPConnection) async throws {
-        try await amqp.publish(records.map {
-            AMQPPublication(exchange: HeraldNames.attemptsExchange, routingKey: HeraldNames.attemptsRoutingKey,
-                            body: Data($0.wireEncoded()), properties: AMQPProperties(contentType: "application/json"))
-        })
+        try await amqp.publish(
+            records.map {
+                AMQPPublication(
+                    exchange: HeraldNames.attemptsExchange, routingKey: HeraldNames.attemptsRoutingKey,
+                    body: Data($0.wireEncoded()), properties: AMQPProperties(contentType: "application/json"))
+            })
     }
 
-    @Test("attempts are recorded and listed per event and endpoint; the event shows where it stands; 410 disables the endpoint and announces it")
+    @Test(
+        "attempts are recorded and listed per event and endpoint; the event shows where it stands; 410 disables the endpoint and announces it"
+    )
     func recordsAndHealth() async throws {
         try await withIngest { h in
             let (_, key) = try await h.account("acct_log")
-            _ = try await h.call("POST", "/v1/endpoints", key: key, json: #"{"id":"ep_ok","url":"https://ok.example/","eventTypes":["message.*"]}"#)
+            _ = try await h.call(
+                "POST", "/v1/endpoints", key: key, json: #"{"id":"ep_ok","url":"https://ok.example/","eventTypes":["message.*"]}"#
+            )
             _ = try await h.call("POST", "/v1/endpoints", key: key, json: #"{"id":"ep_gone","url":"https://gone.example/"}"#)
             _ = try await h.call("POST", "/v1/endpoints", key: key, json: #"{"id":"ep_wait","url":"https://wait.example/"}"#)
-            #expect(try await h.call("POST", "/v1/events", key: key, json: #"{"id":"evt_log","type":"message.failed"}"#).status == 202)
+            #expect(
+                try await h.call("POST", "/v1/events", key: key, json: #"{"id":"evt_log","type":"message.failed"}"#).status == 202
+            )
             let amqp = try await h.connect()
             _ = try await IngestHarness.drain(amqp, queue: HeraldNames.signQueue)
 
             let now = Timestamp.now()
             // Jobs, and so attempt records, carry the store key `<account>/<id>` (EndpointKey).
             let records = [
-                AttemptRecord(eventId: "evt_log", endpointId: "acct_log/ep_ok", attempt: 1, at: now, outcome: .retrying, statusCode: 503,
-                              latencyMs: 40, responseSnippet: "busy", url: "https://ok.example/", nextAttemptAt: now.adding(seconds: 30)),
-                AttemptRecord(eventId: "evt_log", endpointId: "acct_log/ep_ok", attempt: 2, at: now.adding(seconds: 30), outcome: .delivered,
-                              statusCode: 200, latencyMs: 12, url: "https://ok.example/"),
-                AttemptRecord(eventId: "evt_log", endpointId: "acct_log/ep_gone", attempt: 1, at: now, outcome: .dead, statusCode: 410,
-                              latencyMs: 9, error: "gone", url: "https://gone.example/"),
+                AttemptRecord(
+                    eventId: "evt_log", endpointId: "acct_log/ep_ok", attempt: 1, at: now, outcome: .retrying, statusCode: 503,
+                    latencyMs: 40, responseSnippet: "busy", url: "https://ok.example/", nextAttemptAt: now.adding(seconds: 30)),
+                AttemptRecord(
+                    eventId: "evt_log", endpointId: "acct_log/ep_ok", attempt: 2, at: now.adding(seconds: 30),
+                    outcome: .delivered,
+                    statusCode: 200, latencyMs: 12, url: "https://ok.example/"),
+                AttemptRecord(
+                    eventId: "evt_log", endpointId: "acct_log/ep_gone", attempt: 1, at: now, outcome: .dead, statusCode: 410,
+                    latencyMs: 9, error: "gone", url: "https://gone.example/"),
             ]
             try await publish(records, via: amqp)
 
@@ -45,9 +57,10 @@ struct DeliveryLogTests {
             #expect(arrived, "attempts listed: \(listed?.text ?? "none")")
 
             let event = try await h.call("GET", "/v1/events/evt_log", key: key)
-            let states = Dictionary(uniqueKeysWithValues: (event["deliveries"]?.arrayValue ?? []).compactMap { d in
-                d["endpointId"]?.stringValue.map { ($0, d["state"]?.stringValue ?? "?") }
-            })
+            let states = Dictionary(
+                uniqueKeysWithValues: (event["deliveries"]?.arrayValue ?? []).compactMap { d in
+                    d["endpointId"]?.stringValue.map { ($0, d["state"]?.stringValue ?? "?") }
+                })
             #expect(states == ["ep_ok": "delivered", "ep_gone": "dead", "ep_wait": "pending"], "\(event)")
 
             let page = try await h.call("GET", "/v1/endpoints/ep_ok/attempts?limit=1", key: key)

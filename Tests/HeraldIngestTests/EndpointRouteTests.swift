@@ -14,15 +14,18 @@ struct EndpointRouteTests {
             let amqp = try await h.connect()
             // A signer's control queue: every endpoint change must land here.
             let control = "test.control.\(UUID().uuidString.prefix(8))"
-            try await amqp.declare(AMQPTopology(
-                exchanges: [.init(name: HeraldNames.controlExchange, kind: .fanout)],
-                queues: [.init(name: control, durable: false, autoDelete: false)],
-                bindings: [.init(exchange: HeraldNames.controlExchange, queue: control, routingKey: "")]))
+            try await amqp.declare(
+                AMQPTopology(
+                    exchanges: [.init(name: HeraldNames.controlExchange, kind: .fanout)],
+                    queues: [.init(name: control, durable: false, autoDelete: false)],
+                    bindings: [.init(exchange: HeraldNames.controlExchange, queue: control, routingKey: "")]))
 
-            let created = try await h.call("POST", "/v1/endpoints", key: key, json: """
-                {"id":"ep_main","url":"https://hooks.example.com/herald","eventTypes":["message.*"],"description":"main",
-                 "metadata":{"team":"ops"},"policy":{"timeoutMs":2000,"maxAttempts":3},"rateLimitPerSecond":50}
-                """)
+            let created = try await h.call(
+                "POST", "/v1/endpoints", key: key,
+                json: """
+                    {"id":"ep_main","url":"https://hooks.example.com/herald","eventTypes":["message.*"],"description":"main",
+                     "metadata":{"team":"ops"},"policy":{"timeoutMs":2000,"maxAttempts":3},"rateLimitPerSecond":50}
+                    """)
             #expect(created.status == 201, "\(created)")
             #expect(created.header("Location") == "/v1/endpoints/ep_main")
             #expect(created["secret"]?.stringValue?.hasPrefix("whsec_") == true, "\(created)")
@@ -38,7 +41,9 @@ struct EndpointRouteTests {
             #expect(fetched["rateLimitPerSecond"] == 50)
 
             for i in 1...3 {
-                _ = try await h.call("POST", "/v1/endpoints", key: key, json: #"{"id":"ep_x\#(i)","url":"http://h\#(i).example/","profile":"eksms"}"#)
+                _ = try await h.call(
+                    "POST", "/v1/endpoints", key: key,
+                    json: #"{"id":"ep_x\#(i)","url":"http://h\#(i).example/","profile":"eksms"}"#)
             }
             let page1 = try await h.call("GET", "/v1/endpoints?limit=2", key: key)
             #expect(page1["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["ep_main", "ep_x1"])
@@ -47,14 +52,16 @@ struct EndpointRouteTests {
             #expect(page2["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["ep_x2", "ep_x3"])
             #expect(try await h.call("GET", "/v1/endpoints?limit=0", key: key).status == 422)
 
-            let patched = try await h.call("PATCH", "/v1/endpoints/ep_main", key: key,
-                                           json: #"{"url":"https://hooks.example.com/v2","description":null,"recipients":["+9779818000000"]}"#)
+            let patched = try await h.call(
+                "PATCH", "/v1/endpoints/ep_main", key: key,
+                json: #"{"url":"https://hooks.example.com/v2","description":null,"recipients":["+9779818000000"]}"#)
             #expect(patched.status == 200, "\(patched)")
             #expect(patched["url"] == "https://hooks.example.com/v2")
             #expect(patched["description"] == .null)
             #expect(patched["recipients"] == ["+9779818000000"])
 
-            let rotated = try await h.call("POST", "/v1/endpoints/ep_main/rotate-secret", key: key, json: #"{"graceSeconds":600}"#)
+            let rotated = try await h.call(
+                "POST", "/v1/endpoints/ep_main/rotate-secret", key: key, json: #"{"graceSeconds":600}"#)
             #expect(rotated.status == 200, "\(rotated)")
             #expect(rotated["secret"]?.stringValue?.hasPrefix("whsec_") == true)
             #expect(rotated["secret"] != created["secret"])
@@ -105,10 +112,15 @@ struct EndpointRouteTests {
                 (#"{"url":"https://x.example:99999/"}"#, "url", "http(s) URL"),
                 (#"{"url":"https://x.example/#frag"}"#, "url", "http(s) URL"),
                 (#"{"url":"https://x.example/","profile":"smtp"}"#, "profile", "one of \(ProfileRegistry.standard.listing)"),
-                (#"{"url":"https://x.example/","eventTypes":["Message.*"]}"#, "eventTypes[0]", "pattern [a-z0-9_*?]+(\\.[a-z0-9_*?]+)*"),
+                (
+                    #"{"url":"https://x.example/","eventTypes":["Message.*"]}"#, "eventTypes[0]",
+                    "pattern [a-z0-9_*?]+(\\.[a-z0-9_*?]+)*"
+                ),
                 (#"{"url":"https://x.example/","policy":{"maxAttempts":0}}"#, "policy.maxAttempts", "range 1...51"),
-                (#"{"url":"https://x.example/","policy":{"retryOn":["sometimes"]}}"#, "policy.retryOn[0]",
-                 "one of serverError, tooManyRequests, timeout, connectionError"),
+                (
+                    #"{"url":"https://x.example/","policy":{"retryOn":["sometimes"]}}"#, "policy.retryOn[0]",
+                    "one of serverError, tooManyRequests, timeout, connectionError"
+                ),
                 (#"{"url":"https://x.example/","rateLimitPerSecond":"fast"}"#, "rateLimitPerSecond", "type integer"),
                 (#"{"url":"https://x.example/","metadata":{"a":1}}"#, "metadata.a", "type string"),
                 (#"{"url":"https://x.example/","profile":"teekrr","secret":""}"#, "secret", "non-empty"),
@@ -124,13 +136,15 @@ struct EndpointRouteTests {
             #expect(dup.status == 409, "\(dup)")
             // The scheme is case-insensitive on input and stored in lower case (found by the fuzzer:
             // an upper-case scheme once stored an endpoint nobody could read back).
-            let upper = try await h.call("POST", "/v1/endpoints", key: key, json: #"{"id":"ep_case","url":"HtTPS://X.example/p?q=1"}"#)
+            let upper = try await h.call(
+                "POST", "/v1/endpoints", key: key, json: #"{"id":"ep_case","url":"HtTPS://X.example/p?q=1"}"#)
             #expect(upper.status == 201, "\(upper)")
             #expect(upper["url"] == "https://X.example/p?q=1")
             #expect(try await h.call("GET", "/v1/endpoints/ep_case", key: key)["url"] == "https://X.example/p?q=1")
             // A given Teekrr secret is stored only as its SHA-256.
-            let teekrr = try await h.call("POST", "/v1/endpoints", key: key,
-                                          json: #"{"id":"ep_tk","url":"https://x.example/","profile":"teekrr","secret":"plain-secret"}"#)
+            let teekrr = try await h.call(
+                "POST", "/v1/endpoints", key: key,
+                json: #"{"id":"ep_tk","url":"https://x.example/","profile":"teekrr","secret":"plain-secret"}"#)
             #expect(teekrr.status == 201, "\(teekrr)")
             #expect(teekrr["secret"] == nil)
             let stored = try await h.service.store.endpoint(id: EndpointKey.key(account: "acct_epbad", id: "ep_tk"))

@@ -9,9 +9,11 @@ struct EventRouteTests {
     func singleEvent() async throws {
         try await withIngest { h in
             let (_, key) = try await h.account("acct_single")
-            let reply = try await h.call("POST", "/v1/events", key: key, json: """
-                {"id":"evt_one","type":"message.delivered","occurredAt":"2026-06-20T05:51:00Z","data":{"messageId":"m1"}}
-                """)
+            let reply = try await h.call(
+                "POST", "/v1/events", key: key,
+                json: """
+                    {"id":"evt_one","type":"message.delivered","occurredAt":"2026-06-20T05:51:00Z","data":{"messageId":"m1"}}
+                    """)
             #expect(reply.status == 202, "\(reply)")
             #expect(reply.json == ["id": "evt_one"])
             let amqp = try await h.connect()
@@ -28,7 +30,9 @@ struct EventRouteTests {
         }
     }
 
-    @Test("a batch is accepted whole; repeated event ids and Idempotency-Keys are answered with the original result and published once")
+    @Test(
+        "a batch is accepted whole; repeated event ids and Idempotency-Keys are answered with the original result and published once"
+    )
     func batchAndIdempotency() async throws {
         try await withIngest { h in
             let (_, key) = try await h.account("acct_batch")
@@ -39,18 +43,21 @@ struct EventRouteTests {
             #expect(reply["ids"]?.arrayValue?.first == "evt_b1")
 
             // Same ids again, plus one new: only the new one is published.
-            let again = try await h.call("POST", "/v1/events", key: key,
-                                         json: #"[{"id":"evt_b1","type":"sms.received"},{"id":"evt_new","type":"sms.received"}]"#)
+            let again = try await h.call(
+                "POST", "/v1/events", key: key,
+                json: #"[{"id":"evt_b1","type":"sms.received"},{"id":"evt_new","type":"sms.received"}]"#)
             #expect(again.status == 202, "\(again)")
             #expect(again["ids"] == ["evt_b1", "evt_new"])
             let single = try await h.call("POST", "/v1/events", key: key, json: #"{"id":"evt_b2","type":"sms.received"}"#)
             #expect(single.json == ["id": "evt_b2"])
 
             // Idempotency-Key without event ids: the second answer is the first one, replayed.
-            let first = try await h.call("POST", "/v1/events", key: key, json: #"{"type":"call.completed"}"#,
-                                         headers: ["Idempotency-Key": "order-77"])
-            let second = try await h.call("POST", "/v1/events", key: key, json: #"{"type":"call.completed"}"#,
-                                          headers: ["Idempotency-Key": "order-77"])
+            let first = try await h.call(
+                "POST", "/v1/events", key: key, json: #"{"type":"call.completed"}"#,
+                headers: ["Idempotency-Key": "order-77"])
+            let second = try await h.call(
+                "POST", "/v1/events", key: key, json: #"{"type":"call.completed"}"#,
+                headers: ["Idempotency-Key": "order-77"])
             #expect(first.status == 202)
             #expect(second.status == 202)
             #expect(second.body == first.body, "expected \(first.text), got \(second.text)")
@@ -110,10 +117,12 @@ struct EventRouteTests {
     func statusChange() async throws {
         try await withIngest { h in
             let (_, key) = try await h.account("acct_status")
-            let reply = try await h.call("POST", "/v1/messages/msg_42/status", key: key, json: """
-                {"status":"delivered","recipient":"+9779818000000","channel":"sms","occurredAt":"2026-06-20T05:51:00.000Z",
-                 "eventId":"evt_status_1","data":{"segments":2},"callbackUrl":"https://cb.example/hook"}
-                """)
+            let reply = try await h.call(
+                "POST", "/v1/messages/msg_42/status", key: key,
+                json: """
+                    {"status":"delivered","recipient":"+9779818000000","channel":"sms","occurredAt":"2026-06-20T05:51:00.000Z",
+                     "eventId":"evt_status_1","data":{"segments":2},"callbackUrl":"https://cb.example/hook"}
+                    """)
             #expect(reply.status == 202, "\(reply)")
             #expect(reply.json == ["id": "evt_status_1", "type": "message.delivered"])
             let amqp = try await h.connect()
@@ -121,12 +130,14 @@ struct EventRouteTests {
             let event = try Event.wireDecoded(Array(try #require(got.first).body))
             #expect(event.type == "message.delivered")
             #expect(event.callbackUrl == "https://cb.example/hook")
-            #expect(event.data == [
-                "messageId": "msg_42", "status": "DELIVERED", "recipient": "+9779818000000", "channel": "sms", "segments": 2,
-            ])
+            #expect(
+                event.data == [
+                    "messageId": "msg_42", "status": "DELIVERED", "recipient": "+9779818000000", "channel": "sms", "segments": 2,
+                ])
             await amqp.close()
 
-            let badStatus = try await h.call("POST", "/v1/messages/m1/status", key: key, json: #"{"status":"de-livered","recipient":"1"}"#)
+            let badStatus = try await h.call(
+                "POST", "/v1/messages/m1/status", key: key, json: #"{"status":"de-livered","recipient":"1"}"#)
             #expect(badStatus.status == 422)
             #expect(badStatus["field"] == "status")
             let noRecipient = try await h.call("POST", "/v1/messages/m1/status", key: key, json: #"{"status":"SENT"}"#)
@@ -139,9 +150,10 @@ struct EventRouteTests {
             #expect(fetched["type"] == "message.delivered")
             // It goes to its callbackUrl alone: one pending delivery under the callback's pseudo endpoint id.
             let deliveries = fetched["deliveries"]?.arrayValue ?? []
-            #expect(deliveries.count == 1 && deliveries.first?["endpointId"] == "callback:acct_status"
+            #expect(
+                deliveries.count == 1 && deliveries.first?["endpointId"] == "callback:acct_status"
                     && deliveries.first?["state"] == "pending" && deliveries.first?["url"] == "https://cb.example/hook",
-                    "expected one pending callback delivery, got \(fetched)")
+                "expected one pending callback delivery, got \(fetched)")
         }
     }
 }

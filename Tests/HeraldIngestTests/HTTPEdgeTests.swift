@@ -17,21 +17,28 @@ struct HTTPEdgeTests {
             let halfHead = try RawConnection(port: h.port)
             halfHead.send("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n")
             let noBody = try RawConnection(port: h.port)
-            noBody.send("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+            noBody.send(
+                "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            )
             let halfBody = try RawConnection(port: h.port)
-            halfBody.send("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\":")
+            halfBody.send(
+                "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\":"
+            )
             let silent = try RawConnection(port: h.port)
             for (name, connection, answered) in [
-                ("half a head", halfHead, true), ("no body", noBody, true), ("half a body", halfBody, true), ("nothing", silent, false),
+                ("half a head", halfHead, true), ("no body", noBody, true), ("half a body", halfBody, true),
+                ("nothing", silent, false),
             ] {
                 let (bytes, closed) = connection.readUntilClosed(timeout: .seconds(6))
                 #expect(closed, "expected the connection with \(name) closed within 6 s (read timeout 1 s), got it still open")
                 let text = String(decoding: bytes, as: UTF8.self)
                 if answered {
                     #expect(text.hasPrefix("HTTP/1.1 408"), "expected a 408 for \(name), got \(text.debugDescription)")
-                    #expect(text.lowercased().contains("content-type: application/problem+json"), "\(name): \(text.debugDescription)")
+                    #expect(
+                        text.lowercased().contains("content-type: application/problem+json"), "\(name): \(text.debugDescription)")
                 } else {
-                    #expect(text.isEmpty, "expected a silent close for a connection that sent nothing, got \(text.debugDescription)")
+                    #expect(
+                        text.isEmpty, "expected a silent close for a connection that sent nothing, got \(text.debugDescription)")
                 }
             }
             // A normal request on a fresh connection is unaffected.
@@ -44,16 +51,21 @@ struct HTTPEdgeTests {
         _ = prometheusBootstrapped
         try await withIngest { h in
             let (_, key) = try await h.account("acct_abort")
-            #expect(try await h.call("POST", "/v1/endpoints", key: key, json: #"{"id":"ep_abort","url":"https://a.example/"}"#).status == 201)
+            #expect(
+                try await h.call("POST", "/v1/endpoints", key: key, json: #"{"id":"ep_abort","url":"https://a.example/"}"#).status
+                    == 201)
             for _ in 0..<3 {
                 let c = try RawConnection(port: h.port)
-                c.send("PATCH /v1/endpoints/ep_abort HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"description\":\"")
+                c.send(
+                    "PATCH /v1/endpoints/ep_abort HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"description\":\""
+                )
                 try await Task.sleep(for: .milliseconds(200))
             }  // each connection closes here, mid-body
             try await Task.sleep(for: .milliseconds(500))
             let metrics = try await h.call("GET", "/metrics", key: nil).text
             let serverErrors = metrics.split(separator: "\n").filter {
-                $0.hasPrefix("herald_ingest_http_requests_total") && $0.contains(#"method="PATCH""#) && $0.contains(#"status="5xx""#)
+                $0.hasPrefix("herald_ingest_http_requests_total") && $0.contains(#"method="PATCH""#)
+                    && $0.contains(#"status="5xx""#)
             }
             #expect(serverErrors.isEmpty, "expected no PATCH 5xx counted for aborted bodies, got \(serverErrors)")
             #expect(try await h.call("GET", "/v1/endpoints/ep_abort", key: key)["description"] == .null)
@@ -77,7 +89,9 @@ struct HTTPEdgeTests {
             ] {
                 let reply = try await h.call(method, path, key: key, json: method == "GET" || method == "DELETE" ? nil : "{}")
                 #expect(reply.status == 405, "\(method) \(path) → \(reply)")
-                #expect(reply.header("Allow") == allow, "\(method) \(path): expected Allow '\(allow)', got \(reply.header("Allow") ?? "none")")
+                #expect(
+                    reply.header("Allow") == allow,
+                    "\(method) \(path): expected Allow '\(allow)', got \(reply.header("Allow") ?? "none")")
                 #expect(reply.header("Content-Type") == "application/problem+json", "\(method) \(path) → \(reply.headers)")
                 #expect(reply["status"] == 405, "\(reply)")
             }
@@ -92,7 +106,9 @@ struct HTTPEdgeTests {
             let (bytes, _) = c.readUntilClosed(timeout: .seconds(5))
             let text = String(decoding: bytes, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 400"), "expected a 400, got \(text.debugDescription)")
-            #expect(text.lowercased().contains("content-type: application/problem+json"), "expected a problem document, got \(text.debugDescription)")
+            #expect(
+                text.lowercased().contains("content-type: application/problem+json"),
+                "expected a problem document, got \(text.debugDescription)")
             #expect(text.contains("X-Trace"), "expected the problem to name the header 'X-Trace', got \(text.debugDescription)")
         }
     }

@@ -38,11 +38,14 @@ struct IngestContainmentTests {
             // Without herald.sign, a mandatory publish to herald.events is unroutable: the
             // announcement cannot be published until the queue is back.
             try await amqp.delete(queue: HeraldNames.signQueue)
-            let record = AttemptRecord(eventId: "evt_o", endpointId: EndpointKey.key(account: "acct_outbox", id: "ep_gone"), attempt: 1, at: .now(), outcome: .dead,
-                                       statusCode: 410, latencyMs: 5, error: "gone", url: "https://gone.example/")
-            try await amqp.publish(AMQPPublication(
-                exchange: HeraldNames.attemptsExchange, routingKey: HeraldNames.attemptsRoutingKey,
-                body: Data(record.wireEncoded()), properties: AMQPProperties(contentType: "application/json")))
+            let record = AttemptRecord(
+                eventId: "evt_o", endpointId: EndpointKey.key(account: "acct_outbox", id: "ep_gone"), attempt: 1, at: .now(),
+                outcome: .dead,
+                statusCode: 410, latencyMs: 5, error: "gone", url: "https://gone.example/")
+            try await amqp.publish(
+                AMQPPublication(
+                    exchange: HeraldNames.attemptsExchange, routingKey: HeraldNames.attemptsRoutingKey,
+                    body: Data(record.wireEncoded()), properties: AMQPProperties(contentType: "application/json")))
             let stored = await eventually(timeout: .seconds(10)) {
                 (try? await h.call("GET", "/v1/endpoints/ep_gone", key: key))?["enabled"] == false
             }
@@ -65,10 +68,11 @@ struct IngestContainmentTests {
     func unreadableAttemptRecordIsDeadLettered() async throws {
         try await withIngest { h in
             let amqp = try await h.connect()
-            try await amqp.publish(AMQPPublication(
-                exchange: HeraldNames.attemptsExchange, routingKey: HeraldNames.attemptsRoutingKey,
-                body: Data("{\"kind\":\"herald.attempt\"".utf8),
-                properties: AMQPProperties(contentType: "application/json", messageId: "bad-record-1")))
+            try await amqp.publish(
+                AMQPPublication(
+                    exchange: HeraldNames.attemptsExchange, routingKey: HeraldNames.attemptsRoutingKey,
+                    body: Data("{\"kind\":\"herald.attempt\"".utf8),
+                    properties: AMQPProperties(contentType: "application/json", messageId: "bad-record-1")))
             let letters = try await amqp.take(1, from: HeraldNames.deadQueue, timeout: .seconds(10))
             #expect(letters.count == 1, "dead letters: expected 1, got \(letters.count)")
             #expect(letters.first?.properties.headers[DeadLetterHeaders.reason]?.stringValue == "invalid-attempt-record")

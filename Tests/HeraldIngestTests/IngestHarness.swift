@@ -5,8 +5,9 @@ import HeraldIngest
 import HeraldSigning
 import HeraldTestSupport
 import Logging
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A real herald-ingest (HTTP on a free 127.0.0.1 port, a fresh SQLite file, its own vhost on
@@ -22,8 +23,10 @@ final class IngestHarness: Sendable {
     /// - Parameters:
     ///   - amqpURL: a broker URL to use instead of a fresh vhost (e.g. a closed port).
     ///   - profiles: the profiles the API accepts (tests add `ExampleProfile`).
-    static func start(amqpURL: String? = nil, maxBodyBytes: Int = 262_144, readTimeout: Duration = .seconds(10),
-                      profiles: ProfileRegistry = .standard) async throws -> IngestHarness {
+    static func start(
+        amqpURL: String? = nil, maxBodyBytes: Int = 262_144, readTimeout: Duration = .seconds(10),
+        profiles: ProfileRegistry = .standard
+    ) async throws -> IngestHarness {
         var vhost: String?
         let url: String
         if let amqpURL {
@@ -84,8 +87,10 @@ final class IngestHarness: Sendable {
     }
 
     /// Sends a request; `json` is sent as the body with `Content-Type: application/json`.
-    func call(_ method: String, _ path: String, key: String?, json: String? = nil, body: Data? = nil,
-              headers: [String: String] = [:]) async throws -> Reply {
+    func call(
+        _ method: String, _ path: String, key: String?, json: String? = nil, body: Data? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> Reply {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = 20
@@ -105,8 +110,9 @@ final class IngestHarness: Sendable {
 
     /// Creates an account through the API and returns (id, api key).
     func account(_ id: String, profile: String = "standard") async throws -> (id: String, key: String) {
-        let reply = try await call("POST", "/v1/accounts", key: Self.adminKey,
-                                   json: #"{"id":"\#(id)","name":"Account \#(id)","defaultProfile":"\#(profile)"}"#)
+        let reply = try await call(
+            "POST", "/v1/accounts", key: Self.adminKey,
+            json: #"{"id":"\#(id)","name":"Account \#(id)","defaultProfile":"\#(profile)"}"#)
         guard reply.status == 201, let key = reply["apiKey"]?.stringValue else {
             throw HarnessError(description: "account creation answered \(reply)")
         }
@@ -130,10 +136,13 @@ final class IngestHarness: Sendable {
 }
 
 /// Runs `body` with a started harness and always stops it.
-func withIngest(amqpURL: String? = nil, maxBodyBytes: Int = 262_144, readTimeout: Duration = .seconds(10),
-                profiles: ProfileRegistry = .standard, _ body: (IngestHarness) async throws -> Void) async throws {
-    let harness = try await IngestHarness.start(amqpURL: amqpURL, maxBodyBytes: maxBodyBytes, readTimeout: readTimeout,
-                                                profiles: profiles)
+func withIngest(
+    amqpURL: String? = nil, maxBodyBytes: Int = 262_144, readTimeout: Duration = .seconds(10),
+    profiles: ProfileRegistry = .standard, _ body: (IngestHarness) async throws -> Void
+) async throws {
+    let harness = try await IngestHarness.start(
+        amqpURL: amqpURL, maxBodyBytes: maxBodyBytes, readTimeout: readTimeout,
+        profiles: profiles)
     do {
         try await body(harness)
     } catch {

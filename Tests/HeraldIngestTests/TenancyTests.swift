@@ -9,8 +9,11 @@ struct TenancyTests {
         try await withIngest { h in
             let (_, keyA) = try await h.account("tenant_a")
             let (_, keyB) = try await h.account("tenant_b")
-            #expect(try await h.call("POST", "/v1/endpoints", key: keyA, json: #"{"id":"ep_a","url":"https://a.example/"}"#).status == 201)
-            #expect(try await h.call("POST", "/v1/events", key: keyA, json: #"{"id":"evt_a","type":"message.sent"}"#).status == 202)
+            #expect(
+                try await h.call("POST", "/v1/endpoints", key: keyA, json: #"{"id":"ep_a","url":"https://a.example/"}"#).status
+                    == 201)
+            #expect(
+                try await h.call("POST", "/v1/events", key: keyA, json: #"{"id":"evt_a","type":"message.sent"}"#).status == 202)
 
             for (method, path) in [
                 ("GET", "/v1/endpoints/ep_a"), ("PATCH", "/v1/endpoints/ep_a"), ("DELETE", "/v1/endpoints/ep_a"),
@@ -26,7 +29,8 @@ struct TenancyTests {
             let asOther = try await h.call("GET", "/v1/endpoints?account=tenant_a", key: keyB)
             #expect(asOther.status == 403, "\(asOther)")
             // The same event id from B is B's own event, not a duplicate of A's.
-            #expect(try await h.call("POST", "/v1/events", key: keyB, json: #"{"id":"evt_a","type":"message.sent"}"#).status == 202)
+            #expect(
+                try await h.call("POST", "/v1/events", key: keyB, json: #"{"id":"evt_a","type":"message.sent"}"#).status == 202)
             let bEvent = try await h.call("GET", "/v1/events/evt_a", key: keyB)
             #expect(bEvent["account"] == "tenant_b")
 
@@ -67,9 +71,13 @@ struct EndpointIdScopeTests {
             #expect(ambiguous.status == 404, "\(ambiguous)")
             _ = try await h.call("POST", "/v1/endpoints", key: keyA, json: #"{"id":"ep_same","url":"https://a2.example/"}"#)
             let several = try await h.call("GET", "/v1/endpoints/ep_same", key: IngestHarness.adminKey)
-            #expect(several.status == 422 && several["field"] == "account", "expected the admin asked to name the account, got \(several)")
+            #expect(
+                several.status == 422 && several["field"] == "account",
+                "expected the admin asked to name the account, got \(several)")
             #expect(try await h.service.store.endpoint(account: "scope_b", id: "scope_b/ep_same")?.url == "https://b.example/")
-            #expect(try await h.service.store.endpointRecord(account: "scope_a", id: "ep_same")?.endpoint.url == "https://a2.example/")
+            #expect(
+                try await h.service.store.endpointRecord(account: "scope_a", id: "ep_same")?.endpoint.url == "https://a2.example/"
+            )
         }
     }
 }

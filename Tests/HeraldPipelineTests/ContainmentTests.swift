@@ -18,8 +18,9 @@ struct ContainmentTests {
             let key = try await h.account("acct_ops")
             let catchAll = (1...25).map { "ep_fail_\($0)" }
             for id in catchAll { try await h.endpoint(id, key: key, url: receiver.url("/status/500")) }
-            try await h.endpoint("ep_watch_fail", key: key, url: receiver.url("/status/500"),
-                                 eventTypes: ["message.*", "attempt.exhausted"])
+            try await h.endpoint(
+                "ep_watch_fail", key: key, url: receiver.url("/status/500"),
+                eventTypes: ["message.*", "attempt.exhausted"])
             try await h.endpoint("ep_watch_ok", key: key, url: receiver.url("/status/200"), eventTypes: ["attempt.exhausted"])
             let all = catchAll + ["ep_watch_fail", "ep_watch_ok"]
 
@@ -30,7 +31,9 @@ struct ContainmentTests {
             // 25 to ep_watch_fail (not the one about itself), none to a catch-all; those 25 fail
             // and announce nothing more. 77 attempts in all, and it stays there.
             let expected = 26 + 26 + 25
-            _ = await eventually(timeout: .seconds(30)) { (try? await h.attempts(account: "acct_ops", endpoints: all).count) ?? 0 >= expected }
+            _ = await eventually(timeout: .seconds(30)) {
+                (try? await h.attempts(account: "acct_ops", endpoints: all).count) ?? 0 >= expected
+            }
             try await Task.sleep(for: .seconds(4))
             let attempts = try await h.attempts(account: "acct_ops", endpoints: all)
             #expect(attempts.count == expected, "attempts recorded: expected \(expected), got \(attempts.count)")
@@ -62,13 +65,15 @@ struct ContainmentTests {
             let bystander = try await h.account("acct_bystander")
             try await h.endpoint("ep_bystander", key: bystander, url: receiver.url("/status/200"))
 
-            let sent = try await h.call("POST", "/v1/events", key: hostile,
-                                        json: #"{"id":"\#(longEvent)","type":"message.delivered"}"#)
+            let sent = try await h.call(
+                "POST", "/v1/events", key: hostile,
+                json: #"{"id":"\#(longEvent)","type":"message.delivered"}"#)
             #expect(sent.status == 202, "\(sent)")
             var bystanderIds: [String] = []
             for n in 1...20 {
-                let reply = try await h.call("POST", "/v1/events", key: bystander,
-                                             json: #"{"id":"evt_by_\#(n)","type":"message.delivered"}"#)
+                let reply = try await h.call(
+                    "POST", "/v1/events", key: bystander,
+                    json: #"{"id":"evt_by_\#(n)","type":"message.delivered"}"#)
                 #expect(reply.status == 202, "bystander event \(n): \(reply)")
                 bystanderIds.append("evt_by_\(n)")
             }
@@ -84,11 +89,14 @@ struct ContainmentTests {
                     && Set(a.filter { $0.endpointId == "ep_bystander" && $0.outcome == .delivered }.map(\.eventId)).count == 20
             }
             let attempts = try await attempts()
-            #expect(settled, "attempts: \(attempts.map { "\($0.endpointId.prefix(12))/\($0.eventId.prefix(12)): \($0.outcome)" })")
-            let bystanderDelivered = Set(attempts.filter { $0.endpointId == "ep_bystander" && $0.outcome == .delivered }.map(\.eventId))
+            #expect(
+                settled, "attempts: \(attempts.map { "\($0.endpointId.prefix(12))/\($0.eventId.prefix(12)): \($0.outcome)" })")
+            let bystanderDelivered = Set(
+                attempts.filter { $0.endpointId == "ep_bystander" && $0.outcome == .delivered }.map(\.eventId))
             #expect(bystanderDelivered == Set(bystanderIds), "bystander deliveries: \(bystanderDelivered.count) of 20")
-            #expect(!attempts.contains { $0.endpointId == "ep_bystander" && $0.outcome != .delivered },
-                    "a bystander delivery failed")
+            #expect(
+                !attempts.contains { $0.endpointId == "ep_bystander" && $0.outcome != .delivered },
+                "a bystander delivery failed")
 
             // The dead letter keeps the long ids in its headers (AMQP long strings).
             let letters = try await h.connection.take(1, from: HeraldNames.deadQueue, timeout: .seconds(10))

@@ -8,8 +8,9 @@ import HeraldStore
 import HeraldTestSupport
 import HeraldWorker
 import Logging
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The whole pipeline in one test process: a real herald-ingest (HTTP on a free port, its
@@ -36,8 +37,9 @@ final class PipelineHarness: Sendable {
         quiet.logLevel = .critical  // stopping the services at the end logs expected shutdown errors
 
         let ingest = try IngestService(
-            configuration: IngestConfiguration(amqpURL: url, databasePath: path, host: "127.0.0.1", port: 0,
-                                               adminKey: adminKey, publishTimeout: .seconds(3)),
+            configuration: IngestConfiguration(
+                amqpURL: url, databasePath: path, host: "127.0.0.1", port: 0,
+                adminKey: adminKey, publishTimeout: .seconds(3)),
             logger: quiet)
         let (ports, portSink) = AsyncStream<Int>.makeStream()
         let ingestTask = Task { try await ingest.run(signals: []) { portSink.yield($0) } }
@@ -49,15 +51,17 @@ final class PipelineHarness: Sendable {
         }
 
         let signer = SignerService(
-            configuration: SignerConfiguration(amqpURL: url, databasePath: path, prefetch: 64,
-                                               failureBackoff: .milliseconds(100), connectionName: "pipeline-signer"),
+            configuration: SignerConfiguration(
+                amqpURL: url, databasePath: path, prefetch: 64,
+                failureBackoff: .milliseconds(100), connectionName: "pipeline-signer"),
             directory: try SQLiteStore(path: path, readOnly: true), logger: quiet)
         let signerTask = Task { try await signer.run() }
 
-        let worker = DeliveryWorker(configuration: WorkerConfiguration(
-            amqpURL: url, opsPort: 0, concurrency: 64, perEndpoint: 16,
-            breaker: .init(failureThreshold: 1_000, coolDown: .seconds(1)), shutdownGrace: .seconds(2),
-            destinationGuard: DestinationGuard(allowed: [CIDR("127.0.0.1/32")!])), logger: quiet)
+        let worker = DeliveryWorker(
+            configuration: WorkerConfiguration(
+                amqpURL: url, opsPort: 0, concurrency: 64, perEndpoint: 16,
+                breaker: .init(failureThreshold: 1_000, coolDown: .seconds(1)), shutdownGrace: .seconds(2),
+                destinationGuard: DestinationGuard(allowed: [CIDR("127.0.0.1/32")!])), logger: quiet)
         let workerTask = Task { try await worker.run() }
 
         guard await eventually(timeout: .seconds(30), { signer.isReady }) else {
@@ -66,13 +70,16 @@ final class PipelineHarness: Sendable {
         var observer = try AMQPConfiguration(url: url, connectionName: "pipeline-observer")
         observer.reconnectInitialDelay = .milliseconds(100)
         let connection = try await AMQPConnection.connect(observer)
-        return PipelineHarness(vhost: vhost, amqpURL: url, databasePath: path, ingest: ingest, signer: signer,
-                               worker: worker, port: port, connection: connection,
-                               tasks: [ingestTask, signerTask, workerTask])
+        return PipelineHarness(
+            vhost: vhost, amqpURL: url, databasePath: path, ingest: ingest, signer: signer,
+            worker: worker, port: port, connection: connection,
+            tasks: [ingestTask, signerTask, workerTask])
     }
 
-    private init(vhost: String, amqpURL: String, databasePath: String, ingest: IngestService, signer: SignerService,
-                 worker: DeliveryWorker, port: Int, connection: AMQPConnection, tasks: [Task<Void, Error>]) {
+    private init(
+        vhost: String, amqpURL: String, databasePath: String, ingest: IngestService, signer: SignerService,
+        worker: DeliveryWorker, port: Int, connection: AMQPConnection, tasks: [Task<Void, Error>]
+    ) {
         self.vhost = vhost
         self.amqpURL = amqpURL
         self.databasePath = databasePath
@@ -119,8 +126,9 @@ final class PipelineHarness: Sendable {
 
     /// Creates an account through the API; returns its API key.
     func account(_ id: String) async throws -> String {
-        let reply = try await call("POST", "/v1/accounts", key: Self.adminKey,
-                                   json: JSONValue.object(["id": .string(id), "name": "Pipeline test"]).serializedString)
+        let reply = try await call(
+            "POST", "/v1/accounts", key: Self.adminKey,
+            json: JSONValue.object(["id": .string(id), "name": "Pipeline test"]).serializedString)
         guard reply.status == 201, let key = reply["apiKey"]?.stringValue else {
             throw HarnessError("account creation answered \(reply)")
         }
@@ -128,8 +136,10 @@ final class PipelineHarness: Sendable {
     }
 
     /// Creates an endpoint through the API (one attempt, 2 s timeout unless `policy` says otherwise).
-    func endpoint(_ id: String, key: String, url: String, eventTypes: [String] = [],
-                  policy: JSONObject = ["maxAttempts": 1, "timeoutMs": 2_000]) async throws {
+    func endpoint(
+        _ id: String, key: String, url: String, eventTypes: [String] = [],
+        policy: JSONObject = ["maxAttempts": 1, "timeoutMs": 2_000]
+    ) async throws {
         var body: JSONObject = ["id": .string(id), "url": .string(url), "policy": .object(policy)]
         if !eventTypes.isEmpty { body["eventTypes"] = .array(eventTypes.map(JSONValue.string)) }
         let reply = try await call("POST", "/v1/endpoints", key: key, json: JSONValue.object(body).serializedString)
@@ -146,8 +156,9 @@ final class PipelineHarness: Sendable {
         for endpoint in endpoints {
             var before: Int64?
             while true {
-                let page = try await store.attempts(endpointId: EndpointKey.key(account: account, id: endpoint), before: before,
-                                                    limit: 500)
+                let page = try await store.attempts(
+                    endpointId: EndpointKey.key(account: account, id: endpoint), before: before,
+                    limit: 500)
                 out += page.map { stored in
                     var record = stored.record
                     record.endpointId = EndpointKey.id(ofKey: record.endpointId)

@@ -19,7 +19,10 @@ struct SignerBadInputTests {
 
         try await h.publishRaw([0xFF, 0x00, 0xC3, 0x28])
         try await h.publishRaw(Array("{\"kind\":\"herald.event\",".utf8))
-        try await h.publishRaw(Array(#"{"kind":"herald.event","v":1,"id":"evt_x","account":"acct_ok","occurredAt":"2026-06-20T05:51:00.000Z","data":{}}"#.utf8))
+        try await h.publishRaw(
+            Array(
+                #"{"kind":"herald.event","v":1,"id":"evt_x","account":"acct_ok","occurredAt":"2026-06-20T05:51:00.000Z","data":{}}"#
+                    .utf8))
         try await h.publish(Event.status(account: "acct_nobody"))
         let good = Event.status(account: "acct_ok")
         try await h.publish(good)
@@ -40,10 +43,12 @@ struct SignerBadInputTests {
         let h = try await SignerHarness.make()
         defer { Task { await h.finish() } }
         try await h.startSigner()
-        try await h.connection.publish(AMQPPublication(
-            exchange: HeraldNames.eventsExchange, routingKey: "message.delivered", body: Data("not json".utf8),
-            properties: AMQPProperties(contentType: "text/plain", headers: ["x-platform-trace": "trace-42"],
-                                       messageId: "platform-msg-7", appId: "platform")))
+        try await h.connection.publish(
+            AMQPPublication(
+                exchange: HeraldNames.eventsExchange, routingKey: "message.delivered", body: Data("not json".utf8),
+                properties: AMQPProperties(
+                    contentType: "text/plain", headers: ["x-platform-trace": "trace-42"],
+                    messageId: "platform-msg-7", appId: "platform")))
         let dead = try #require(try await h.take(1, from: HeraldNames.deadQueue).first)
         #expect(dead.properties.messageId == "platform-msg-7")
         #expect(dead.properties.headers["x-platform-trace"]?.stringValue == "trace-42")
@@ -84,9 +89,10 @@ struct SignerBadInputTests {
         try await h.endpoint("ep_k2", account: "acct_k", profile: "sinch")
         let events = (0..<400).map { _ in Event.status(account: "acct_k") }
         for chunk in stride(from: 0, to: events.count, by: 50) {
-            try await h.connection.publish(events[chunk..<min(chunk + 50, events.count)].map {
-                AMQPPublication(exchange: HeraldNames.eventsExchange, routingKey: $0.type, body: Data($0.wireEncoded()))
-            })
+            try await h.connection.publish(
+                events[chunk..<min(chunk + 50, events.count)].map {
+                    AMQPPublication(exchange: HeraldNames.eventsExchange, routingKey: $0.type, body: Data($0.wireEncoded()))
+                })
         }
         let (first, firstTask) = try await h.startSigner(prefetch: 128)
         let midway = await eventually(timeout: .seconds(30)) { first.statistics.snapshot.jobsSigned >= 100 }
@@ -113,9 +119,11 @@ struct SignerBadInputTests {
         if duplicates > 0 {
             #expect(second.statistics.snapshot.redelivered > 0)
         }
-        #expect(duplicates <= 2 * second.statistics.snapshot.redelivered,
-                "duplicates \(duplicates), redelivered inputs \(second.statistics.snapshot.redelivered)")
-        print("signer killed mid-batch: \(signedBeforeKill) jobs before the kill, \(duplicates) duplicate jobs, "
-              + "\(second.statistics.snapshot.redelivered) redelivered inputs")
+        #expect(
+            duplicates <= 2 * second.statistics.snapshot.redelivered,
+            "duplicates \(duplicates), redelivered inputs \(second.statistics.snapshot.redelivered)")
+        print(
+            "signer killed mid-batch: \(signedBeforeKill) jobs before the kill, \(duplicates) duplicate jobs, "
+                + "\(second.statistics.snapshot.redelivered) redelivered inputs")
     }
 }

@@ -65,15 +65,18 @@ struct SignerFanOutTests {
         #expect(callback.headers[header: "X-EKSMS-Signature"] != nil)
         #expect(stored.url == endpoint.url, "the stored endpoint keeps its own URL")
         #expect(stored.profile == "standard")
-        let asEndpoint = Endpoint(id: callback.endpointId, account: account.id, url: callback.url, profile: "eksms",
-                                  secrets: account.defaultSecrets)
+        let asEndpoint = Endpoint(
+            id: callback.endpointId, account: account.id, url: callback.url, profile: "eksms",
+            secrets: account.defaultSecrets)
         #expect(throws: Never.self) {
-            try Signer.verify(ReceivedWebhook(body: callback.body, headers: callback.headers, url: callback.url),
-                              for: asEndpoint, now: .now())
+            try Signer.verify(
+                ReceivedWebhook(body: callback.body, headers: callback.headers, url: callback.url),
+                for: asEndpoint, now: .now())
         }
         #expect(throws: Never.self) {
-            try Signer.verify(ReceivedWebhook(body: stored.body, headers: stored.headers, url: stored.url),
-                              for: endpoint, now: .now())
+            try Signer.verify(
+                ReceivedWebhook(body: stored.body, headers: stored.headers, url: stored.url),
+                for: endpoint, now: .now())
         }
     }
 
@@ -89,8 +92,10 @@ struct SignerFanOutTests {
             "eksms": ["X-EKSMS-Signature", "X-EKSMS-Event"],
             "ekdsend": ["X-EKDSend-Signature"],
             "httpsms": ["Authorization", "X-Event-Type"],
-            "sinch": ["x-sinch-webhook-signature", "x-sinch-webhook-signature-timestamp",
-                      "x-sinch-webhook-signature-nonce", "x-sinch-webhook-signature-algorithm"],
+            "sinch": [
+                "x-sinch-webhook-signature", "x-sinch-webhook-signature-timestamp",
+                "x-sinch-webhook-signature-nonce", "x-sinch-webhook-signature-algorithm",
+            ],
             "teekrr": ["X-Teekrr-Signature", "X-Teekrr-Event"],
         ]
         var endpoints: [String: Endpoint] = [:]
@@ -142,9 +147,10 @@ struct SignerFanOutTests {
         #expect(try await h.jobs(1).map(\.endpointId) == ["ep_c1"], "still cached: the notice was not sent yet")
         #expect(try await h.staysEmpty(HeraldNames.deliverQueue))
 
-        try await h.connection.publish(AMQPPublication(
-            exchange: HeraldNames.controlExchange, routingKey: "",
-            body: Data(ControlNotice(notice: .endpointChanged, account: "acct_c", endpointId: "ep_c2").wireEncoded())))
+        try await h.connection.publish(
+            AMQPPublication(
+                exchange: HeraldNames.controlExchange, routingKey: "",
+                body: Data(ControlNotice(notice: .endpointChanged, account: "acct_c", endpointId: "ep_c2").wireEncoded())))
         let dropped = await eventually { signer.statistics.snapshot.cacheInvalidations >= 1 }
         #expect(dropped)
         try await h.publish(Event.status(account: "acct_c"))

@@ -41,8 +41,10 @@ final class SignerHarness: Sendable {
     let connection: AMQPConnection
     private let signers = Mutex<[(SignerService, Task<Void, any Error>)]>([])
 
-    private init(vhost: String, url: String, path: String, store: SQLiteStore, directory: SwitchableDirectory,
-                 connection: AMQPConnection) {
+    private init(
+        vhost: String, url: String, path: String, store: SQLiteStore, directory: SwitchableDirectory,
+        connection: AMQPConnection
+    ) {
         self.vhost = vhost
         self.url = url
         self.path = path
@@ -57,16 +59,19 @@ final class SignerHarness: Sendable {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("signer-\(UUID().uuidString).sqlite").path
         let writer = try SQLiteStore(path: path)
         let reader = try SQLiteStore(path: path, readOnly: true)
-        return SignerHarness(vhost: vhost, url: url, path: path, store: writer, directory: SwitchableDirectory(reader),
-                             connection: connection)
+        return SignerHarness(
+            vhost: vhost, url: url, path: path, store: writer, directory: SwitchableDirectory(reader),
+            connection: connection)
     }
 
     /// Starts a signer (another one each call, like processes side by side) and waits until it consumes.
     @discardableResult
-    func startSigner(prefetch: Int = 64, cacheTTL: Duration = .seconds(30)) async throws -> (SignerService, Task<Void, any Error>) {
+    func startSigner(prefetch: Int = 64, cacheTTL: Duration = .seconds(30)) async throws -> (SignerService, Task<Void, any Error>)
+    {
         let signer = SignerService(
-            configuration: SignerConfiguration(amqpURL: url, prefetch: prefetch, failureBackoff: .milliseconds(100),
-                                               endpointCacheTTL: cacheTTL, connectionName: "signer-under-test"),
+            configuration: SignerConfiguration(
+                amqpURL: url, prefetch: prefetch, failureBackoff: .milliseconds(100),
+                endpointCacheTTL: cacheTTL, connectionName: "signer-under-test"),
             directory: directory)
         let task = Task { try await signer.run() }
         signers.withLock { $0.append((signer, task)) }
@@ -93,19 +98,23 @@ final class SignerHarness: Sendable {
     @discardableResult
     func account(_ id: String, profile: String = "standard") async throws -> Account {
         let secret = try Signer.generateSecret(profile: profile)
-        let account = Account(id: id, name: id, defaultProfile: profile,
-                              defaultSecrets: [EndpointSecret(value: secret.stored, createdAt: .now())])
+        let account = Account(
+            id: id, name: id, defaultProfile: profile,
+            defaultSecrets: [EndpointSecret(value: secret.stored, createdAt: .now())])
         try await store.createAccount(account, apiKey: "key_\(UUID().uuidString)", now: .now())
         return account
     }
 
     @discardableResult
-    func endpoint(_ id: String, account: String, profile: String = "standard", eventTypes: [String] = [],
-                  recipients: [String] = [], state: EndpointState = .enabled) async throws -> Endpoint {
+    func endpoint(
+        _ id: String, account: String, profile: String = "standard", eventTypes: [String] = [],
+        recipients: [String] = [], state: EndpointState = .enabled
+    ) async throws -> Endpoint {
         let secret = try Signer.generateSecret(profile: profile)
-        let endpoint = Endpoint(id: id, account: account, url: "https://receiver.example/\(id)", profile: profile,
-                                eventTypes: eventTypes, recipients: recipients,
-                                secrets: [EndpointSecret(value: secret.stored, createdAt: .now())], state: state)
+        let endpoint = Endpoint(
+            id: id, account: account, url: "https://receiver.example/\(id)", profile: profile,
+            eventTypes: eventTypes, recipients: recipients,
+            secrets: [EndpointSecret(value: secret.stored, createdAt: .now())], state: state)
         try await store.createEndpoint(EndpointRecord(endpoint: endpoint, createdAt: .now(), updatedAt: .now()))
         return endpoint
     }
@@ -113,19 +122,23 @@ final class SignerHarness: Sendable {
     // MARK: broker
 
     func publish(_ event: Event) async throws {
-        try await connection.publish(AMQPPublication(
-            exchange: HeraldNames.eventsExchange, routingKey: event.type, body: Data(event.wireEncoded()),
-            properties: AMQPProperties(contentType: "application/json", messageId: event.id)))
+        try await connection.publish(
+            AMQPPublication(
+                exchange: HeraldNames.eventsExchange, routingKey: event.type, body: Data(event.wireEncoded()),
+                properties: AMQPProperties(contentType: "application/json", messageId: event.id)))
     }
 
     func publishRaw(_ bytes: [UInt8], routingKey: String = "message.delivered") async throws {
-        try await connection.publish(AMQPPublication(exchange: HeraldNames.eventsExchange, routingKey: routingKey,
-                                                     body: Data(bytes)))
+        try await connection.publish(
+            AMQPPublication(
+                exchange: HeraldNames.eventsExchange, routingKey: routingKey,
+                body: Data(bytes)))
     }
 
     func publishResign(_ job: DeliveryJob) async throws {
-        try await connection.publish(AMQPPublication(
-            exchange: HeraldNames.resignExchange, routingKey: HeraldNames.resignRoutingKey, body: Data(job.wireEncoded())))
+        try await connection.publish(
+            AMQPPublication(
+                exchange: HeraldNames.resignExchange, routingKey: HeraldNames.resignRoutingKey, body: Data(job.wireEncoded())))
     }
 
     /// Takes messages from `queue` (acking them) until `count` arrived or `timeout` passed.
@@ -152,12 +165,17 @@ struct HarnessError: Error, CustomStringConvertible {
 
 extension Event {
     /// A status-change event of `type` for `account`, to `recipient`.
-    static func status(_ type: String = "message.delivered", account: String, recipient: String = "+9779818000000",
-                       callbackUrl: String? = nil) -> Event {
+    static func status(
+        _ type: String = "message.delivered", account: String, recipient: String = "+9779818000000",
+        callbackUrl: String? = nil
+    ) -> Event {
         let status = type.split(separator: ".").last.map { $0.uppercased() } ?? "DELIVERED"
-        return Event(type: type, account: account, occurredAt: .now(),
-                     data: ["messageId": .string("m_\(UUID().uuidString.prefix(8))"), "recipient": .string(recipient),
-                            "status": .string(status), "channel": "sms"],
-                     callbackUrl: callbackUrl)
+        return Event(
+            type: type, account: account, occurredAt: .now(),
+            data: [
+                "messageId": .string("m_\(UUID().uuidString.prefix(8))"), "recipient": .string(recipient),
+                "status": .string(status), "channel": "sms",
+            ],
+            callbackUrl: callbackUrl)
     }
 }

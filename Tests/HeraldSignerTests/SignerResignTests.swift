@@ -73,9 +73,10 @@ struct SignerResignTests {
         endpoint.url = "https://moved.example/hook"
         try await h.store.updateEndpoint(EndpointRecord(endpoint: endpoint, createdAt: .now(), updatedAt: .now()))
         // What herald-ingest publishes after every endpoint change; the signer drops its cache.
-        try await h.connection.publish(AMQPPublication(
-            exchange: HeraldNames.controlExchange, routingKey: "",
-            body: Data(ControlNotice(notice: .endpointChanged, account: "acct_rot", endpointId: "ep_rot").wireEncoded())))
+        try await h.connection.publish(
+            AMQPPublication(
+                exchange: HeraldNames.controlExchange, routingKey: "",
+                body: Data(ControlNotice(notice: .endpointChanged, account: "acct_rot", endpointId: "ep_rot").wireEncoded())))
         let dropped = await eventually { signer.statistics.snapshot.cacheInvalidations >= 1 }
         #expect(dropped)
         var retry = first
@@ -85,8 +86,9 @@ struct SignerResignTests {
         #expect(second.url == "https://moved.example/hook")
         #expect(second.headers[header: "X-EKSMS-Signature"] != first.headers[header: "X-EKSMS-Signature"])
         #expect(throws: Never.self) {
-            try Signer.verify(ReceivedWebhook(body: second.body, headers: second.headers, url: second.url),
-                              for: endpoint, now: .now())
+            try Signer.verify(
+                ReceivedWebhook(body: second.body, headers: second.headers, url: second.url),
+                for: endpoint, now: .now())
         }
     }
 
@@ -141,8 +143,9 @@ struct SignerResignTests {
         let h = try await SignerHarness.make()
         defer { Task { await h.finish() } }
         try await h.account("acct_dis")
-        let endpoint = try await h.endpoint("ep_dis", account: "acct_dis",
-                                            state: .disabled(reason: "410 Gone", at: .now()))
+        let endpoint = try await h.endpoint(
+            "ep_dis", account: "acct_dis",
+            state: .disabled(reason: "410 Gone", at: .now()))
         var job = try Signer.sign(Event.status(account: "acct_dis"), for: endpoint, now: .now())
         job.attempt = 4
         try await h.startSigner()

@@ -17,15 +17,18 @@ struct SignerShutdownTests {
         try await h.endpoint("ep_s", account: "acct_s")
         let events = (0..<300).map { _ in Event.status(account: "acct_s") }
         for chunk in stride(from: 0, to: events.count, by: 50) {
-            try await h.connection.publish(events[chunk..<min(chunk + 50, events.count)].map {
-                AMQPPublication(exchange: HeraldNames.eventsExchange, routingKey: $0.type, body: Data($0.wireEncoded()))
-            })
+            try await h.connection.publish(
+                events[chunk..<min(chunk + 50, events.count)].map {
+                    AMQPPublication(exchange: HeraldNames.eventsExchange, routingKey: $0.type, body: Data($0.wireEncoded()))
+                })
         }
         let signer = SignerService(
             configuration: SignerConfiguration(amqpURL: h.url, prefetch: 64, connectionName: "signer-graceful"),
             directory: h.directory)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: signer)],
-                                                      logger: Logger(label: "test.signer.group")))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: signer)],
+                logger: Logger(label: "test.signer.group")))
         let run = Task { try await group.run() }
         let started = await eventually(timeout: .seconds(30)) { signer.statistics.snapshot.jobsSigned >= 30 }
         #expect(started)

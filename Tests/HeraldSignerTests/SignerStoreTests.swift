@@ -25,8 +25,9 @@ struct SignerStoreTests {
         let returned = Atomic<Bool>(false)
         let opening = Task {
             defer { returned.store(true, ordering: .sequentiallyConsistent) }
-            return try await SignerStore.open(path: path, logger: Logger(label: "test"),
-                                              initialDelay: .milliseconds(20), maxDelay: .milliseconds(50))
+            return try await SignerStore.open(
+                path: path, logger: Logger(label: "test"),
+                initialDelay: .milliseconds(20), maxDelay: .milliseconds(50))
         }
         try await Task.sleep(for: .milliseconds(300))
         let returnedEarly = returned.load(ordering: .sequentiallyConsistent)
@@ -40,8 +41,9 @@ struct SignerStoreTests {
     func cancelledWhileWaiting() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let opening = Task {
-            try await SignerStore.open(path: path("never.sqlite"), logger: Logger(label: "test"),
-                                       initialDelay: .milliseconds(20), maxDelay: .milliseconds(50))
+            try await SignerStore.open(
+                path: path("never.sqlite"), logger: Logger(label: "test"),
+                initialDelay: .milliseconds(20), maxDelay: .milliseconds(50))
         }
         try await Task.sleep(for: .milliseconds(100))
         opening.cancel()
@@ -65,8 +67,9 @@ struct SignerStoreTests {
                 try SignerStore.checkPath(path)
                 Issue.record("\(path): expected a configuration error containing '\(expected)', got none")
             } catch {
-                #expect(error.key == "HERALD_DATABASE_PATH" && error.problem.contains(expected),
-                        "\(path): expected HERALD_DATABASE_PATH and '\(expected)', got \(error)")
+                #expect(
+                    error.key == "HERALD_DATABASE_PATH" && error.problem.contains(expected),
+                    "\(path): expected HERALD_DATABASE_PATH and '\(expected)', got \(error)")
             }
         }
         await #expect(throws: ConfigurationError.self) {

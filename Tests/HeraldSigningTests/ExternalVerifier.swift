@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldTestSupport
+
 @testable import HeraldSigning
 
 /// Runs the seeds' own verification code (node) and the `standardwebhooks` package (python3) on
@@ -51,21 +52,30 @@ enum ExternalVerifier {
 /// Payloads chosen to break naive serializers and signers.
 enum Hostile {
     static let extras: [(String, JSONObject)] = [
-        ("text", [
-            "text": "नमस्ते संसार — तपाईंको सन्देश पुग्यो 👋🏽🇳🇵", "quotes": "\"double\" 'single' `back` \\ slash",
-            "url": "https://example.com/a/b?c=/d&e=%2F#f", "controls": "\u{0}\u{1}\u{8}\t\n\u{B}\u{C}\r\u{1F}\u{7F}",
-            "separators": "\u{2028}\u{2029}\u{FEFF}\u{200D}", "empty": "",
-        ]),
-        ("numbers", [
-            "big": 12_345_678_901_234_567_890.0, "beyond2to53": 9_007_199_254_740_993.0, "e21": 1e21, "e20": 1e20,
-            "tiny": 1.5e-7, "small": 0.000001, "sum": .number(0.1 + 0.2), "negZero": .number(-0.0), "min": 5e-324,
-            "max": 1.7976931348623157e308, "price": 4.35, "negative": -273.15, "int": 42,
-        ]),
-        ("shapes", [
-            "10": "index key", "2": "index key", "b": "name", "01": "not an index", "__proto__": ["x": 1],
-            "nested": ["a": ["b": [1, [2, ["c": []]], [:]]]], "emptyObject": [:], "emptyArray": [], "null": nil,
-            "bools": [true, false],
-        ]),
+        (
+            "text",
+            [
+                "text": "नमस्ते संसार — तपाईंको सन्देश पुग्यो 👋🏽🇳🇵", "quotes": "\"double\" 'single' `back` \\ slash",
+                "url": "https://example.com/a/b?c=/d&e=%2F#f", "controls": "\u{0}\u{1}\u{8}\t\n\u{B}\u{C}\r\u{1F}\u{7F}",
+                "separators": "\u{2028}\u{2029}\u{FEFF}\u{200D}", "empty": "",
+            ]
+        ),
+        (
+            "numbers",
+            [
+                "big": 12_345_678_901_234_567_890.0, "beyond2to53": 9_007_199_254_740_993.0, "e21": 1e21, "e20": 1e20,
+                "tiny": 1.5e-7, "small": 0.000001, "sum": .number(0.1 + 0.2), "negZero": .number(-0.0), "min": 5e-324,
+                "max": 1.7976931348623157e308, "price": 4.35, "negative": -273.15, "int": 42,
+            ]
+        ),
+        (
+            "shapes",
+            [
+                "10": "index key", "2": "index key", "b": "name", "01": "not an index", "__proto__": ["x": 1],
+                "nested": ["a": ["b": [1, [2, ["c": []]], [:]]]], "emptyObject": [:], "emptyArray": [], "null": nil,
+                "bools": [true, false],
+            ]
+        ),
     ]
 
     static func event(_ status: MessageStatus, extra: JSONObject, channel: String = "sms", reason: String? = nil) -> Event {

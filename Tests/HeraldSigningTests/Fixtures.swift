@@ -1,4 +1,5 @@
 import HeraldCore
+
 @testable import HeraldSigning
 
 /// The pinned inputs every fixed vector uses: one delivered SMS, signed five seconds later.

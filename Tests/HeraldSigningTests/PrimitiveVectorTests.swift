@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import HeraldSigning
 
 @Suite("Crypto and encoding primitives match published test vectors")
@@ -12,7 +13,8 @@ struct PrimitiveVectorTests {
 
     @Test("SHA-256 of abc")
     func sha() {
-        #expect(Hex.encode(Crypto.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            Hex.encode(Crypto.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     @Test("Ed25519 matches RFC 8032 test 1 and rejects a changed message")
@@ -21,14 +23,20 @@ struct PrimitiveVectorTests {
         let pub = try Crypto.ed25519PublicKey(seed: seed)
         #expect(Hex.encode(pub) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
         let sig = try Crypto.ed25519Sign(seed: seed, message: [])
-        #expect(Hex.encode(sig) == "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+        #expect(
+            Hex.encode(sig)
+                == "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+        )
         #expect(Crypto.ed25519Verify(publicKey: pub, message: [], signature: sig))
         #expect(!Crypto.ed25519Verify(publicKey: pub, message: [0], signature: sig))
     }
 
-    @Test("Base64 matches RFC 4648 and decodes both alphabets", arguments: [
-        ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy"),
-    ])
+    @Test(
+        "Base64 matches RFC 4648 and decodes both alphabets",
+        arguments: [
+            ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ])
     func base64(plain: String, encoded: String) {
         #expect(Base64.encode(Array(plain.utf8)) == encoded)
         #expect(Base64.decode(encoded) == Array(plain.utf8))
@@ -50,7 +58,10 @@ struct PrimitiveVectorTests {
     func jwt() throws {
         let token = JWT.signHS256(
             claims: ["sub": "1234567890", "name": "John Doe", "iat": 1_516_239_022], key: Array("your-256-bit-secret".utf8))
-        #expect(token == "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+        #expect(
+            token
+                == "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+        )
         #expect(try JWT.verifyHS256(token, key: Array("your-256-bit-secret".utf8))["name"] == "John Doe")
         #expect(throws: VerificationError.signatureMismatch) { try JWT.verifyHS256(token, key: Array("wrong".utf8)) }
     }

@@ -39,19 +39,23 @@ struct OpenAPIProfileEnumTests {
     @Test("the Profile schema is that enum")
     func profileSchema() throws {
         let lines = try Self.document().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let start = try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "Profile:" },
-                                 "openapi/herald.yaml has no Profile schema")
+        let start = try #require(
+            lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "Profile:" },
+            "openapi/herald.yaml has no Profile schema")
         let found = Self.enums(in: lines[start...].prefix(4).joined(separator: "\n")).first
-        #expect(found == ProfileRegistry.standard.names,
-                "Profile schema: expected enum \(ProfileRegistry.standard.names), got \(found ?? [])")
+        #expect(
+            found == ProfileRegistry.standard.names,
+            "Profile schema: expected enum \(ProfileRegistry.standard.names), got \(found ?? [])")
     }
 }
 
 @Suite("A profile added to the registry is listed, signed and verified with no other change")
 struct AddedProfileTests {
     let registry = ProfileRegistry.withExample
-    let event = StatusChange(account: "acme", messageId: "m1", status: .delivered, recipient: "9818000000",
-                             occurredAt: Timestamp(millisecondsSinceEpoch: 1_781_934_660_000), eventId: "evt_7").event()
+    let event = StatusChange(
+        account: "acme", messageId: "m1", status: .delivered, recipient: "9818000000",
+        occurredAt: Timestamp(millisecondsSinceEpoch: 1_781_934_660_000), eventId: "evt_7"
+    ).event()
 
     @Test("listed: the registry's names and listing include it, the shipped registry does not")
     func listed() {
@@ -64,8 +68,9 @@ struct AddedProfileTests {
     func signedAndVerified() throws {
         let secret = try Signer.generateSecret(profile: "example", profiles: registry)
         let now = Timestamp(secondsSinceEpoch: 1_781_934_665)
-        let endpoint = Endpoint(id: "ep_7", account: "acme", url: "https://example.com/hook", profile: "example",
-                                secrets: [EndpointSecret(value: secret.stored, createdAt: now.adding(seconds: -60))])
+        let endpoint = Endpoint(
+            id: "ep_7", account: "acme", url: "https://example.com/hook", profile: "example",
+            secrets: [EndpointSecret(value: secret.stored, createdAt: now.adding(seconds: -60))])
         #expect(Signer.delivers(event, to: endpoint, profiles: registry))
         let job = try Signer.sign(event, for: endpoint, now: now, profiles: registry)
         #expect(job.profile == "example")
@@ -77,19 +82,25 @@ struct AddedProfileTests {
         // A receiver holding only the revealed secret verifies too.
         let profile = try registry.profile(named: "example")
         var receiver = endpoint
-        receiver.secrets = [EndpointSecret(value: profile.verificationSecret(receiverHolds: secret.reveal),
-                                           createdAt: now.adding(seconds: -60))]
+        receiver.secrets = [
+            EndpointSecret(
+                value: profile.verificationSecret(receiverHolds: secret.reveal),
+                createdAt: now.adding(seconds: -60))
+        ]
         try Signer.verify(received, for: receiver, now: now, profiles: registry)
 
         var tampered = received
         tampered.body = Array(String(decoding: job.body, as: UTF8.self).replacingOccurrences(of: "m1", with: "m2").utf8)
-        #expect(throws: VerificationError.signatureMismatch) { try Signer.verify(tampered, for: endpoint, now: now, profiles: registry) }
+        #expect(throws: VerificationError.signatureMismatch) {
+            try Signer.verify(tampered, for: endpoint, now: now, profiles: registry)
+        }
     }
 
     @Test("the shipped registry does not know it: signing for it fails as an unknown profile")
     func unknownElsewhere() {
-        let endpoint = Endpoint(id: "ep_7", account: "acme", url: "https://example.com/hook", profile: "example",
-                                secrets: [EndpointSecret(value: "exh_00", createdAt: Timestamp(millisecondsSinceEpoch: 0))])
+        let endpoint = Endpoint(
+            id: "ep_7", account: "acme", url: "https://example.com/hook", profile: "example",
+            secrets: [EndpointSecret(value: "exh_00", createdAt: Timestamp(millisecondsSinceEpoch: 0))])
         #expect(throws: SigningError.unknownProfile("example")) { try Signer.sign(event, for: endpoint, now: .now()) }
     }
 }

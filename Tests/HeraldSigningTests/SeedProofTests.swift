@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import Testing
+
 @testable import HeraldSigning
 
 /// Herald signs; each seed's own verification code (node) verifies — on hostile payloads.
@@ -20,7 +21,8 @@ struct SeedProofTests {
 
     static let profiles: [ProfileCase] = [
         ProfileCase(profile: "eksms", script: "eksms.mjs", status: .delivered, stored: "eksms-secret-ü", given: "eksms-secret-ü"),
-        ProfileCase(profile: "ekdsend", script: "ekdsend.mjs", status: .failed, stored: "ekdsend-secret", given: "ekdsend-secret"),
+        ProfileCase(
+            profile: "ekdsend", script: "ekdsend.mjs", status: .failed, stored: "ekdsend-secret", given: "ekdsend-secret"),
         ProfileCase(profile: "httpsms", script: "httpsms.mjs", status: .delivered, stored: "httpsms-key", given: "httpsms-key"),
         ProfileCase(profile: "sinch", script: "sinch.mjs", status: .undelivered, stored: "sinch-secret", given: "sinch-secret"),
         ProfileCase(
@@ -34,7 +36,8 @@ struct SeedProofTests {
     static func sign(_ c: ProfileCase, extra: JSONObject, secrets: [String]? = nil) throws -> SignedRequest {
         let profile = try ProfileRegistry.standard.profile(named: c.profile)
         let event = Hostile.event(c.status, extra: extra, reason: c.status == .delivered ? nil : "absent \"subscriber\" / नेटवर्क")
-        let ctx = SigningContext(endpointId: "ep_1", url: url, account: event.account, secrets: secrets ?? [c.stored], now: .now())
+        let ctx = SigningContext(
+            endpointId: "ep_1", url: url, account: event.account, secrets: secrets ?? [c.stored], now: .now())
         return try profile.sign(event, context: ctx)
     }
 
@@ -42,28 +45,34 @@ struct SeedProofTests {
     func seedVerifies(c: ProfileCase) throws {
         for (name, extra) in Hostile.extras {
             let r = try SeedProofTests.sign(c, extra: extra)
-            let ok = try ExternalVerifier.verify(c.script, body: r.body, headers: r.headers, secret: c.given, url: SeedProofTests.url)
-            #expect(ok.verified, "\(c.profile) seed code rejected the '\(name)' payload: \(ok.output)\nbody: \(Fixture.text(r.body))")
+            let ok = try ExternalVerifier.verify(
+                c.script, body: r.body, headers: r.headers, secret: c.given, url: SeedProofTests.url)
+            #expect(
+                ok.verified, "\(c.profile) seed code rejected the '\(name)' payload: \(ok.output)\nbody: \(Fixture.text(r.body))")
 
             var tampered = r.body
             let i = tampered.firstIndex(of: UInt8(ascii: "1"))!  // inside the message id
             tampered[i] = UInt8(ascii: "2")
-            let bad = try ExternalVerifier.verify(c.script, body: tampered, headers: r.headers, secret: c.given, url: SeedProofTests.url)
+            let bad = try ExternalVerifier.verify(
+                c.script, body: tampered, headers: r.headers, secret: c.given, url: SeedProofTests.url)
             if c.profile == "httpsms" {
                 // The seed's JWT does not cover the body: a tampered body passes it. payload_hash catches it.
                 #expect(bad.verified, "httpsms: the seed's JWT check is not expected to see the body")
                 let strict = try ExternalVerifier.verify(
-                    c.script, body: tampered, headers: r.headers, secret: c.given, url: SeedProofTests.url, extraArgs: ["--payload-hash"])
+                    c.script, body: tampered, headers: r.headers, secret: c.given, url: SeedProofTests.url,
+                    extraArgs: ["--payload-hash"])
                 #expect(!strict.verified, "httpsms: payload_hash did not catch a tampered body")
                 let strictOK = try ExternalVerifier.verify(
-                    c.script, body: r.body, headers: r.headers, secret: c.given, url: SeedProofTests.url, extraArgs: ["--payload-hash"])
+                    c.script, body: r.body, headers: r.headers, secret: c.given, url: SeedProofTests.url,
+                    extraArgs: ["--payload-hash"])
                 #expect(strictOK.verified, "httpsms payload_hash check failed on the untouched body: \(strictOK.output)")
             } else {
                 #expect(!bad.verified, "\(c.profile) seed code accepted a tampered '\(name)' body")
             }
             // (Appending to a base64 secret may decode to the same key, so standard gets another key.)
             let wrongSecret = c.profile == "standard" ? "whsec_d3Jvbmc=" : c.given + "x"
-            let wrong = try ExternalVerifier.verify(c.script, body: r.body, headers: r.headers, secret: wrongSecret, url: SeedProofTests.url)
+            let wrong = try ExternalVerifier.verify(
+                c.script, body: r.body, headers: r.headers, secret: wrongSecret, url: SeedProofTests.url)
             #expect(!wrong.verified, "\(c.profile) seed code accepted the wrong secret")
         }
     }
@@ -95,10 +104,12 @@ struct StandardIndependentTests {
         for (name, extra) in Hostile.extras {
             let r = try sign([StandardIndependentTests.new, StandardIndependentTests.old], extra: extra)
             for secret in [StandardIndependentTests.new, StandardIndependentTests.old] {
-                let out = try ExternalVerifier.verify("standard.py", with: "python3", body: r.body, headers: r.headers, secret: secret, url: "")
+                let out = try ExternalVerifier.verify(
+                    "standard.py", with: "python3", body: r.body, headers: r.headers, secret: secret, url: "")
                 #expect(out.verified, "standardwebhooks rejected '\(name)' with \(secret.prefix(10))…: \(out.output)")
             }
-            let wrong = try ExternalVerifier.verify("standard.py", with: "python3", body: r.body, headers: r.headers, secret: "whsec_d3Jvbmc=", url: "")
+            let wrong = try ExternalVerifier.verify(
+                "standard.py", with: "python3", body: r.body, headers: r.headers, secret: "whsec_d3Jvbmc=", url: "")
             #expect(!wrong.verified, "standardwebhooks accepted a wrong secret")
         }
     }
@@ -112,7 +123,8 @@ struct StandardIndependentTests {
             #expect(ok.verified, "node rejected v1a on '\(name)': \(ok.output)")
             var tampered = r.body
             tampered[tampered.count - 2] = UInt8(ascii: " ")
-            let bad = try ExternalVerifier.verify("standard.mjs", body: tampered, headers: r.headers, secret: pair.reveal, url: "")
+            let bad = try ExternalVerifier.verify(
+                "standard.mjs", body: tampered, headers: r.headers, secret: pair.reveal, url: "")
             #expect(!bad.verified, "node accepted a tampered v1a body")
         }
     }
@@ -133,8 +145,13 @@ struct JSONFixpointTests {
         mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     }
 
-    static let pieces = ["a", "Z", "0", " ", "\"", "\\", "/", "\u{0}", "\u{1F}", "\u{7F}", "\u{2028}", "\u{2029}", "न", "म", "😀", "🇳🇵", "\u{FEFF}", "é", "\n", "\t"]
-    static let keys = ["0", "1", "10", "2", "01", "-1", "4294967294", "4294967295", "a", "b", "__proto__", "constructor", "", "नाम", "😀"]
+    static let pieces = [
+        "a", "Z", "0", " ", "\"", "\\", "/", "\u{0}", "\u{1F}", "\u{7F}", "\u{2028}", "\u{2029}", "न", "म", "😀", "🇳🇵", "\u{FEFF}",
+        "é", "\n", "\t",
+    ]
+    static let keys = [
+        "0", "1", "10", "2", "01", "-1", "4294967294", "4294967295", "a", "b", "__proto__", "constructor", "", "नाम", "😀",
+    ]
 
     static func number(_ r: inout Random) -> Double {
         switch r.below(5) {

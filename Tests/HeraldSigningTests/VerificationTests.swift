@@ -2,6 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldTestSupport
 import Testing
+
 @testable import HeraldSigning
 
 @Suite("Herald's verifier accepts what it signed and rejects tampering, stale times and wrong secrets")
@@ -23,7 +24,8 @@ struct VerificationTests {
         let secret = try Self.secret(for: profile)
         let r = try profile.sign(Fixture.event, context: Fixture.context([secret]))
         let ok = ReceivedWebhook(body: r.body, headers: r.headers, url: Fixture.url)
-        try profile.verify(ok, secrets: ["some-other-secret-that-does-not-match-0000000000000", secret], now: Fixture.now, toleranceSeconds: 300)
+        try profile.verify(
+            ok, secrets: ["some-other-secret-that-does-not-match-0000000000000", secret], now: Fixture.now, toleranceSeconds: 300)
 
         var tampered = ok
         tampered.body = Array(Fixture.text(r.body).replacingOccurrences(of: "a1b2c3d4", with: "a1b2c3d5").utf8)
@@ -50,7 +52,9 @@ struct VerificationTests {
     func httpsmsClaims() throws {
         let r = try HttpSMSProfile().sign(Fixture.event, context: Fixture.context(["k"]))
         #expect(throws: VerificationError.self) {
-            try HttpSMSProfile().verify(ReceivedWebhook(body: r.body, headers: r.headers, url: "https://evil.example"), secrets: ["k"], now: Fixture.now, toleranceSeconds: 300)
+            try HttpSMSProfile().verify(
+                ReceivedWebhook(body: r.body, headers: r.headers, url: "https://evil.example"), secrets: ["k"], now: Fixture.now,
+                toleranceSeconds: 300)
         }
     }
 
@@ -58,20 +62,27 @@ struct VerificationTests {
     func ekdsendReserialized() throws {
         let r = try EKDSendProfile().sign(Fixture.event, context: Fixture.context(["s"]))
         let pretty = Array(Fixture.text(r.body).replacingOccurrences(of: ",", with: ", ").utf8)
-        try EKDSendProfile().verify(ReceivedWebhook(body: pretty, headers: r.headers), secrets: ["s"], now: Fixture.now, toleranceSeconds: 300)
+        try EKDSendProfile().verify(
+            ReceivedWebhook(body: pretty, headers: r.headers), secrets: ["s"], now: Fixture.now, toleranceSeconds: 300)
     }
 
     @Test("during rotation the old secret still verifies; single-signature profiles sign with the new one")
     func rotation() throws {
-        var ep = Endpoint(id: "ep_1", account: "acme", url: Fixture.url, profile: "eksms", secrets: [EndpointSecret(value: "old", createdAt: Fixture.occurredAt)])
+        var ep = Endpoint(
+            id: "ep_1", account: "acme", url: Fixture.url, profile: "eksms",
+            secrets: [EndpointSecret(value: "old", createdAt: Fixture.occurredAt)])
         ep.rotate(to: "new", at: Fixture.now, graceSeconds: 3600)
         let job = try Signer.sign(Fixture.event, for: ep, now: Fixture.now, nonce: .fixed("n"))
         let received = ReceivedWebhook(body: job.body, headers: job.headers)
         try EKSMSProfile().verify(received, secrets: ["new"], now: Fixture.now, toleranceSeconds: 300)
-        #expect(throws: VerificationError.signatureMismatch) { try EKSMSProfile().verify(received, secrets: ["old"], now: Fixture.now, toleranceSeconds: 300) }
+        #expect(throws: VerificationError.signatureMismatch) {
+            try EKSMSProfile().verify(received, secrets: ["old"], now: Fixture.now, toleranceSeconds: 300)
+        }
         try Signer.verify(received, for: ep, now: Fixture.now)
 
-        var std = Endpoint(id: "ep_2", account: "acme", url: Fixture.url, secrets: [EndpointSecret(value: "whsec_b2xk", createdAt: Fixture.occurredAt)])
+        var std = Endpoint(
+            id: "ep_2", account: "acme", url: Fixture.url,
+            secrets: [EndpointSecret(value: "whsec_b2xk", createdAt: Fixture.occurredAt)])
         std.rotate(to: "whsec_bmV3", at: Fixture.now, graceSeconds: 3600)
         let sjob = try Signer.sign(Fixture.event, for: std, now: Fixture.now)
         #expect(sjob.headers[header: "webhook-signature"]!.split(separator: " ").count == 2)
@@ -82,20 +93,24 @@ struct VerificationTests {
 
     @Test("the signer builds attempt 1, then re-signs a retry with a fresh signature, keeping its attempt number")
     func signer() throws {
-        let ep = Endpoint(id: "ep_1", account: "acme", url: Fixture.url, profile: "sinch", secrets: [EndpointSecret(value: "s", createdAt: Fixture.occurredAt)])
+        let ep = Endpoint(
+            id: "ep_1", account: "acme", url: Fixture.url, profile: "sinch",
+            secrets: [EndpointSecret(value: "s", createdAt: Fixture.occurredAt)])
         let first = try Signer.sign(Fixture.event, for: ep, now: Fixture.now)
         #expect(first.attempt == 1 && first.policy == SinchProfile().defaultPolicy && first.firstAttemptAt == Fixture.now)
         var scheduled = first
         scheduled.attempt = 2  // what the worker publishes to a delay tier after attempt 1 failed
         let retry = try Signer.sign(Fixture.event, for: ep, retrying: scheduled, now: Fixture.now.adding(seconds: 30))
         #expect(retry.attempt == 2 && retry.firstAttemptAt == Fixture.now && retry.policy == SinchProfile().defaultPolicy)
-        #expect(retry.headers[header: "x-sinch-webhook-signature-nonce"] != first.headers[header: "x-sinch-webhook-signature-nonce"])
+        #expect(
+            retry.headers[header: "x-sinch-webhook-signature-nonce"] != first.headers[header: "x-sinch-webhook-signature-nonce"])
         #expect(retry.headers[header: "x-sinch-webhook-signature-timestamp"] == "1781934695")
         var callback = Fixture.event
         callback.callbackUrl = "https://other.example/cb"
         #expect(try Signer.sign(callback, for: ep, now: Fixture.now).url == "https://other.example/cb")
         #expect(throws: SigningError.noSecret(endpoint: "ep_9")) {
-            try Signer.sign(Fixture.event, for: Endpoint(id: "ep_9", account: "acme", url: Fixture.url, secrets: []), now: Fixture.now)
+            try Signer.sign(
+                Fixture.event, for: Endpoint(id: "ep_9", account: "acme", url: Fixture.url, secrets: []), now: Fixture.now)
         }
     }
 }
@@ -110,13 +125,17 @@ struct SecretGenerationTests {
         try profile.validate(storedSecret: a.stored)
         // Every generated secret signs and verifies.
         let r = try profile.sign(Fixture.event, context: Fixture.context([a.stored]))
-        try profile.verify(ReceivedWebhook(body: r.body, headers: r.headers, url: Fixture.url), secrets: [a.stored], now: Fixture.now, toleranceSeconds: 300)
+        try profile.verify(
+            ReceivedWebhook(body: r.body, headers: r.headers, url: Fixture.url), secrets: [a.stored], now: Fixture.now,
+            toleranceSeconds: 300)
         // The revealed form, given back (an import) or held by a receiver, leads to the same key.
         let given = try profile.storedSecret(given: a.reveal)
         #expect(given == a.stored, "\(name): stored form of the revealed secret: expected \(a.stored), got \(given)")
-        try profile.verify(ReceivedWebhook(body: r.body, headers: r.headers, url: Fixture.url),
-                           secrets: [profile.verificationSecret(receiverHolds: a.reveal)], now: Fixture.now, toleranceSeconds: 300)
-        #expect(a.reveal.count >= 43, "\(name): a revealed secret of \(a.reveal.count) characters is too short for 32 random bytes")
+        try profile.verify(
+            ReceivedWebhook(body: r.body, headers: r.headers, url: Fixture.url),
+            secrets: [profile.verificationSecret(receiverHolds: a.reveal)], now: Fixture.now, toleranceSeconds: 300)
+        #expect(
+            a.reveal.count >= 43, "\(name): a revealed secret of \(a.reveal.count) characters is too short for 32 random bytes")
     }
 
     @Test("standard secrets are whsec_ and 32 bytes")

@@ -14,8 +14,9 @@ let t0 = Timestamp(iso8601: "2026-06-20T05:51:00.000Z")!
 
 func sampleEndpoint(_ id: String, account: String, url: String = "https://example.com/hook") -> EndpointRecord {
     EndpointRecord(
-        endpoint: Endpoint(id: id, account: account, url: url, eventTypes: ["message.*"],
-                           secrets: [EndpointSecret(value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", createdAt: t0)]),
+        endpoint: Endpoint(
+            id: id, account: account, url: url, eventTypes: ["message.*"],
+            secrets: [EndpointSecret(value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", createdAt: t0)]),
         description: "primary", metadata: ["team": "ops"], createdAt: t0, updatedAt: t0)
 }
 
@@ -26,12 +27,14 @@ struct SQLiteStoreAccountTests {
         let path = temporaryDatabase()
         let store = try SQLiteStore(path: path)
         let key = APIKey.generate()
-        try await store.createAccount(Account(id: "acct_1", name: "Acme", defaultProfile: "standard", defaultSecrets: []),
-                                      apiKey: key, now: t0)
+        try await store.createAccount(
+            Account(id: "acct_1", name: "Acme", defaultProfile: "standard", defaultSecrets: []),
+            apiKey: key, now: t0)
         let found = try await store.account(apiKey: key)
         #expect(found?.id == "acct_1")
         #expect(try await store.account(apiKey: key + "x") == nil)
-        let raw = try Data(contentsOf: URL(fileURLWithPath: path))
+        let raw =
+            try Data(contentsOf: URL(fileURLWithPath: path))
             + ((try? Data(contentsOf: URL(fileURLWithPath: path + "-wal"))) ?? Data())
         #expect(raw.range(of: Data(key.utf8)) == nil, "the plaintext key must not be in the database file")
         #expect(raw.range(of: Data(APIKey.hash(key).utf8)) != nil)
@@ -40,8 +43,9 @@ struct SQLiteStoreAccountTests {
     @Test("creating an account twice is a conflict; a second key works")
     func duplicateAccount() async throws {
         let store = try SQLiteStore(path: temporaryDatabase())
-        let account = Account(id: "acct_2", name: "B", defaultProfile: "eksms",
-                              defaultSecrets: [EndpointSecret(value: "s3cret", createdAt: t0)])
+        let account = Account(
+            id: "acct_2", name: "B", defaultProfile: "eksms",
+            defaultSecrets: [EndpointSecret(value: "s3cret", createdAt: t0)])
         try await store.createAccount(account, apiKey: "k1", now: t0)
         await #expect(throws: StoreError.self) { try await store.createAccount(account, apiKey: "k2", now: t0) }
         try await store.addAPIKey("k2", account: "acct_2", now: t0)
@@ -61,7 +65,9 @@ struct SQLiteStoreEndpointTests {
         b.endpoint.url = "https://b.example/"
         try await store.createEndpoint(a)
         try await store.createEndpoint(b)
-        await #expect(throws: StoreError.self, "the same id twice in one account is a conflict") { try await store.createEndpoint(b) }
+        await #expect(throws: StoreError.self, "the same id twice in one account is a conflict") {
+            try await store.createEndpoint(b)
+        }
         // An endpoint from before per-account ids keeps its bare id, and still blocks its own id.
         try await store.createEndpoint(sampleEndpoint("ep_old", account: "acct_a"))
         await #expect(throws: StoreError.self) {
@@ -164,11 +170,14 @@ struct SQLiteStoreEventTests {
                 .map(\.event.id)
         }
         #expect(try await claim([e1], at: t0, since: t0.adding(seconds: -60)) == ["evt_1"])
-        #expect(try await claim([e1, e2, e2], at: t0, since: t0.adding(seconds: -60)) == ["evt_2"], "taken ids and repeats in a batch")
+        #expect(
+            try await claim([e1, e2, e2], at: t0, since: t0.adding(seconds: -60)) == ["evt_2"], "taken ids and repeats in a batch"
+        )
         var inB = e1
         inB.account = "B"
         #expect(try await claim([inB], at: t0, since: t0.adding(seconds: -60)) == ["evt_1"], "ids are per account")
-        #expect(try await claim([e1], at: t0.adding(seconds: 61), since: t0.adding(seconds: 1)) == ["evt_1"], "outside the window")
+        #expect(
+            try await claim([e1], at: t0.adding(seconds: 61), since: t0.adding(seconds: 1)) == ["evt_1"], "outside the window")
         #expect(try await store.event(account: "A", id: "evt_1") == e1)
         #expect(try await store.event(account: "C", id: "evt_1") == nil)
     }
@@ -178,14 +187,18 @@ struct SQLiteStoreEventTests {
         let store = try SQLiteStore(path: temporaryDatabase())
         let e1 = Event(id: "evt_1", type: "message.sent", account: "A", occurredAt: t0, data: [:])
         let e2 = Event(id: "evt_2", type: "message.sent", account: "A", occurredAt: t0, data: [:])
-        let claimed = try await store.claimEvents([e1, e2], receivedAt: t0, since: t0.adding(seconds: -60),
-                                                  holdMilliseconds: 5_000) { Array("msg-\($0.id)".utf8) }
-        #expect(try await store.dueOutboxMessages(now: t0.adding(seconds: 4), limit: 10, leaseMilliseconds: 1_000).isEmpty,
-                "held while the request publishes it itself")
+        let claimed = try await store.claimEvents(
+            [e1, e2], receivedAt: t0, since: t0.adding(seconds: -60),
+            holdMilliseconds: 5_000
+        ) { Array("msg-\($0.id)".utf8) }
+        #expect(
+            try await store.dueOutboxMessages(now: t0.adding(seconds: 4), limit: 10, leaseMilliseconds: 1_000).isEmpty,
+            "held while the request publishes it itself")
         let due = try await store.dueOutboxMessages(now: t0.adding(seconds: 5), limit: 10, leaseMilliseconds: 30_000)
         #expect(due.map { String(decoding: $0.message, as: UTF8.self) } == ["msg-evt_1", "msg-evt_2"])
-        #expect(try await store.dueOutboxMessages(now: t0.adding(seconds: 6), limit: 10, leaseMilliseconds: 1_000).isEmpty,
-                "leased rows are not taken twice")
+        #expect(
+            try await store.dueOutboxMessages(now: t0.adding(seconds: 6), limit: 10, leaseMilliseconds: 1_000).isEmpty,
+            "leased rows are not taken twice")
         try await store.deleteOutboxMessages(ids: [due[0].id])
         try await store.releaseEvents([claimed[1]])
         #expect(try await store.dueOutboxMessages(now: t0.adding(seconds: 60), limit: 10, leaseMilliseconds: 1_000).isEmpty)
@@ -207,19 +220,24 @@ struct SQLiteStoreEventTests {
 
 @Suite("SQLite store: delivery log and endpoint health")
 struct SQLiteStoreAttemptTests {
-    func attempt(_ n: Int, _ outcome: AttemptOutcome, status: Int?, at: Timestamp, endpoint: String = "ep_1",
-                 event: String = "evt_1") -> AttemptRecord {
-        AttemptRecord(eventId: event, endpointId: endpoint, attempt: n, at: at, outcome: outcome, statusCode: status,
-                      latencyMs: 12, responseSnippet: "body", url: "https://example.com/hook",
-                      nextAttemptAt: outcome == .retrying ? at.adding(seconds: 30) : nil)
+    func attempt(
+        _ n: Int, _ outcome: AttemptOutcome, status: Int?, at: Timestamp, endpoint: String = "ep_1",
+        event: String = "evt_1"
+    ) -> AttemptRecord {
+        AttemptRecord(
+            eventId: event, endpointId: endpoint, attempt: n, at: at, outcome: outcome, statusCode: status,
+            latencyMs: 12, responseSnippet: "body", url: "https://example.com/hook",
+            nextAttemptAt: outcome == .retrying ? at.adding(seconds: 30) : nil)
     }
 
     @Test("what a batch of attempts announces is in the outbox as soon as the batch is stored")
     func announcementsInTheSameTransaction() async throws {
         let store = try SQLiteStore(path: temporaryDatabase())
         try await store.createEndpoint(sampleEndpoint("ep_1", account: "A"))
-        _ = try await store.recordAttempts([attempt(1, .dead, status: 410, at: t0)], now: t0, disableAfterSeconds: 86_400) { outcome in
-            outcome.disabled.map { Array("disabled \($0.id)".utf8) } + outcome.exhausted.map { Array("exhausted \($0.record.endpointId)".utf8) }
+        _ = try await store.recordAttempts([attempt(1, .dead, status: 410, at: t0)], now: t0, disableAfterSeconds: 86_400) {
+            outcome in
+            outcome.disabled.map { Array("disabled \($0.id)".utf8) }
+                + outcome.exhausted.map { Array("exhausted \($0.record.endpointId)".utf8) }
         }
         let due = try await store.dueOutboxMessages(now: t0, limit: 10, leaseMilliseconds: 1_000)
         #expect(Set(due.map { String(decoding: $0.message, as: UTF8.self) }) == ["disabled ep_1", "exhausted ep_1"])
@@ -231,10 +249,12 @@ struct SQLiteStoreAttemptTests {
         try await store.createEndpoint(sampleEndpoint("ep_1", account: "A"))
         let a1 = attempt(1, .retrying, status: 503, at: t0)
         let a2 = attempt(2, .delivered, status: 200, at: t0.adding(seconds: 30))
-        var outcome = try await store.recordAttempts([a1, a1, a2], now: t0.adding(seconds: 31), disableAfterSeconds: 86_400, announce: { _ in [] })
+        var outcome = try await store.recordAttempts(
+            [a1, a1, a2], now: t0.adding(seconds: 31), disableAfterSeconds: 86_400, announce: { _ in [] })
         #expect(outcome.inserted == 2)
         #expect(outcome.disabled.isEmpty)
-        outcome = try await store.recordAttempts([a1], now: t0.adding(seconds: 31), disableAfterSeconds: 86_400, announce: { _ in [] })
+        outcome = try await store.recordAttempts(
+            [a1], now: t0.adding(seconds: 31), disableAfterSeconds: 86_400, announce: { _ in [] })
         #expect(outcome.inserted == 0, "a redelivered record is not stored twice")
 
         let forEvent = try await store.attempts(eventId: "evt_1", account: "A", after: nil, limit: 10).map(\.record)
@@ -255,12 +275,14 @@ struct SQLiteStoreAttemptTests {
     func goneDisables() async throws {
         let store = try SQLiteStore(path: temporaryDatabase())
         try await store.createEndpoint(sampleEndpoint("ep_1", account: "A"))
-        let outcome = try await store.recordAttempts([attempt(1, .dead, status: 410, at: t0)], now: t0, disableAfterSeconds: 86_400, announce: { _ in [] })
+        let outcome = try await store.recordAttempts(
+            [attempt(1, .dead, status: 410, at: t0)], now: t0, disableAfterSeconds: 86_400, announce: { _ in [] })
         #expect(outcome.disabled.map(\.id) == ["ep_1"])
         #expect(outcome.exhausted.map(\.account) == ["A"])
         #expect(try await store.endpoint(id: "ep_1")?.state == .disabled(reason: "410 Gone", at: t0))
-        let again = try await store.recordAttempts([attempt(2, .dead, status: 410, at: t0.adding(seconds: 1))], now: t0,
-                                                   disableAfterSeconds: 86_400, announce: { _ in [] })
+        let again = try await store.recordAttempts(
+            [attempt(2, .dead, status: 410, at: t0.adding(seconds: 1))], now: t0,
+            disableAfterSeconds: 86_400, announce: { _ in [] })
         #expect(again.disabled.isEmpty, "an endpoint already disabled is not announced again")
     }
 
@@ -269,14 +291,17 @@ struct SQLiteStoreAttemptTests {
         let store = try SQLiteStore(path: temporaryDatabase())
         try await store.createEndpoint(sampleEndpoint("ep_1", account: "A"))
         let span = 5 * 86_400
-        var outcome = try await store.recordAttempts([attempt(1, .retrying, status: 500, at: t0)], now: t0, disableAfterSeconds: span, announce: { _ in [] })
+        var outcome = try await store.recordAttempts(
+            [attempt(1, .retrying, status: 500, at: t0)], now: t0, disableAfterSeconds: span, announce: { _ in [] })
         #expect(outcome.disabled.isEmpty)
         let later = t0.adding(seconds: Double(span - 10))
-        outcome = try await store.recordAttempts([attempt(2, .retrying, status: 500, at: later)], now: later, disableAfterSeconds: span, announce: { _ in [] })
+        outcome = try await store.recordAttempts(
+            [attempt(2, .retrying, status: 500, at: later)], now: later, disableAfterSeconds: span, announce: { _ in [] })
         #expect(outcome.disabled.isEmpty)
         #expect(try await store.endpointRecord(account: "A", id: "ep_1")?.health.consecutiveFailures == 2)
         let past = t0.adding(seconds: Double(span + 1))
-        outcome = try await store.recordAttempts([attempt(3, .retrying, status: 500, at: past)], now: past, disableAfterSeconds: span, announce: { _ in [] })
+        outcome = try await store.recordAttempts(
+            [attempt(3, .retrying, status: 500, at: past)], now: past, disableAfterSeconds: span, announce: { _ in [] })
         #expect(outcome.disabled.map(\.id) == ["ep_1"])
         #expect(outcome.exhausted.isEmpty)
     }

@@ -97,7 +97,8 @@ public enum TestBroker {
     public static func run(_ program: String, _ arguments: [String]) throws -> String {
         let result = try TestProcess.run(program, arguments, mergeErrors: true)
         guard result.status == 0 else {
-            throw CommandFailed(command: ([program] + arguments).joined(separator: " "), status: result.status, output: result.output)
+            throw CommandFailed(
+                command: ([program] + arguments).joined(separator: " "), status: result.status, output: result.output)
         }
         return result.output
     }

@@ -29,8 +29,10 @@ public enum TestProcess {
     ///   - environment: the child's whole environment; the test's own when nil.
     ///   - input: bytes for its standard input (empty input when nil).
     ///   - mergeErrors: write standard error into the same file as standard output.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                           input: Data? = nil, mergeErrors: Bool = false) throws -> Result {
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        input: Data? = nil, mergeErrors: Bool = false
+    ) throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-proc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -65,9 +67,10 @@ public enum TestProcess {
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         // WIFEXITED / WEXITSTATUS, spelled out (they are macros); a signal shows as 128 + signal.
         let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Result(status: exitStatus,
-                      stdout: (try? Data(contentsOf: outURL)) ?? Data(),
-                      stderr: mergeErrors ? Data() : (try? Data(contentsOf: errURL)) ?? Data())
+        return Result(
+            status: exitStatus,
+            stdout: (try? Data(contentsOf: outURL)) ?? Data(),
+            stderr: mergeErrors ? Data() : (try? Data(contentsOf: errURL)) ?? Data())
     }
 }
 

@@ -79,8 +79,14 @@ public struct ReceiverStats: Decodable, Equatable, Sendable {
 /// What `/echo` reports about the request it got.
 public struct EchoReply: Decodable, Sendable {
     public let headers: [[String]]
-    public let body_hex: String
+    public let bodyHex: String
     public let length: Int
+
+    /// receiver.py's keys.
+    enum CodingKeys: String, CodingKey {
+        case headers, length
+        case bodyHex = "body_hex"
+    }
 
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {
@@ -89,10 +95,10 @@ public struct EchoReply: Decodable, Sendable {
 
     public var bodyBytes: [UInt8] {
         var bytes: [UInt8] = []
-        var index = body_hex.startIndex
-        while index < body_hex.endIndex {
-            let next = body_hex.index(index, offsetBy: 2)
-            bytes.append(UInt8(body_hex[index..<next], radix: 16)!)
+        var index = bodyHex.startIndex
+        while index < bodyHex.endIndex {
+            let next = bodyHex.index(index, offsetBy: 2)
+            bytes.append(UInt8(bodyHex[index..<next], radix: 16)!)
             index = next
         }
         return bytes

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP proxy on 127.0.0.1 in front of another local port, which a test can cut at will: the
@@ -105,7 +105,9 @@ public final class TestTCPProxy: @unchecked Sendable {
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(port: targetPort)
             let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             guard server >= 0, connected == 0 else {
                 close(client)
@@ -124,8 +126,10 @@ public final class TestTCPProxy: @unchecked Sendable {
     private func pump(_ link: Link) {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var upstream = 0
-        var fds = [pollfd(fd: link.client, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: link.server, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: link.client, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: link.server, events: Int16(POLLIN), revents: 0),
+        ]
         loop: while true {
             guard poll(&fds, 2, 1_000) >= 0 || errno == EINTR else { break }
             for (index, (from, to)) in [(link.client, link.server), (link.server, link.client)].enumerated()

@@ -15,8 +15,10 @@ struct HeraldTopologyTests {
     func fileMatchesCode() throws {
         let generated = try HeraldTopology.definitionsJSON()
         let committed = try Data(contentsOf: Self.definitionsFile)
-        #expect(committed == generated,
-                "topology/definitions.json is stale: regenerate it with `swift run heraldctl topology export > topology/definitions.json`")
+        #expect(
+            committed == generated,
+            "topology/definitions.json is stale: regenerate it with `swift run heraldctl topology export > topology/definitions.json`"
+        )
     }
 
     @Test("every delay tier has a queue named by its TTL, dead-lettering into herald.resign at least once")
@@ -28,7 +30,8 @@ struct HeraldTopologyTests {
             #expect(queue.arguments["x-dead-letter-exchange"] == .string(HeraldNames.resignExchange))
             #expect(queue.arguments["x-dead-letter-strategy"] == "at-least-once")
             #expect(queue.arguments["x-queue-type"] == "quorum")
-            #expect(HeraldTopology.all.bindings.contains(.init(exchange: "herald.retry", queue: queue.name, routingKey: tier.name)))
+            #expect(
+                HeraldTopology.all.bindings.contains(.init(exchange: "herald.retry", queue: queue.name, routingKey: tier.name)))
         }
     }
 
@@ -41,7 +44,10 @@ struct HeraldTopologyTests {
             #expect(exchangeIndex != nil, "\(queue.name) dead-letters into undeclared \(target)")
             // The target exchange's own queue must exist too, or dead letters are dropped.
             let bound = all.bindings.filter { $0.exchange == target }.map(\.queue)
-            #expect(bound.allSatisfy { name in all.queues.firstIndex { $0.name == name }.map { $0 < index || name != queue.name } ?? false })
+            #expect(
+                bound.allSatisfy { name in
+                    all.queues.firstIndex { $0.name == name }.map { $0 < index || name != queue.name } ?? false
+                })
         }
     }
 
@@ -58,8 +64,9 @@ struct HeraldTopologyTests {
 
         let connection = try await AMQPConnection.connect(AMQPConfiguration(url: url, connectionName: "topology-test"))
         defer { Task { await connection.close() } }
-        #expect(try await eventually { (try? await connection.inspect(queue: HeraldNames.deliverQueue)) != nil },
-                "the import created herald.deliver")
+        #expect(
+            try await eventually { (try? await connection.inspect(queue: HeraldNames.deliverQueue)) != nil },
+            "the import created herald.deliver")
         // Same names, same arguments: a 406 here would mean file and code disagree.
         try await connection.declare(HeraldTopology.all)
         try await connection.declare(HeraldTopology.all)
@@ -75,9 +82,10 @@ struct HeraldTopologyTests {
         defer { Task { await connection.close() } }
         try await connection.declare(HeraldTopology.all)
         let started = ContinuousClock.now
-        try await connection.publish(AMQPPublication(
-            exchange: HeraldNames.retryExchange, routingKey: "1s", body: Data("job".utf8),
-            properties: AMQPProperties(headers: ["herald-attempt": .int32(2)], messageId: "evt_1:ep_1")))
+        try await connection.publish(
+            AMQPPublication(
+                exchange: HeraldNames.retryExchange, routingKey: "1s", body: Data("job".utf8),
+                properties: AMQPProperties(headers: ["herald-attempt": .int32(2)], messageId: "evt_1:ep_1")))
         let consumer = try await connection.consume(queue: HeraldNames.resignQueue, prefetch: 1)
         var iterator = consumer.makeAsyncIterator()
         let delivery = try #require(try await iterator.next())

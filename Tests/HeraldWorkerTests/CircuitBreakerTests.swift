@@ -10,7 +10,9 @@ import Testing
 /// 127.0.0.1, with a threshold of 3 and a 3 s cool-down so it opens and closes in seconds.
 @Suite("A worker's circuit breaker")
 struct CircuitBreakerTests {
-    @Test("after 3 failures an endpoint's jobs are parked without spending an attempt, other endpoints flow, and a successful probe closes the breaker")
+    @Test(
+        "after 3 failures an endpoint's jobs are parked without spending an attempt, other endpoints flow, and a successful probe closes the breaker"
+    )
     func parksThenProbes() async throws {
         let ailingReceiver = try await TestReceiver.start()
         let healthyReceiver = try await TestReceiver.start()
@@ -25,8 +27,9 @@ struct CircuitBreakerTests {
         let failures = try await h.attempts(count: 3)
         #expect(failures.count == 3, "attempt records for the opening jobs: \(failures.count), expected 3")
         for r in failures {
-            #expect(r.outcome == .retrying && r.statusCode == 500 && r.attempt == 1,
-                    "opening job: \(r.outcome), status \(String(describing: r.statusCode)), attempt \(r.attempt)")
+            #expect(
+                r.outcome == .retrying && r.statusCode == 500 && r.attempt == 1,
+                "opening job: \(r.outcome), status \(String(describing: r.statusCode)), attempt \(r.attempt)")
         }
 
         // Open: the ailing endpoint's next jobs are parked, the healthy endpoint's are delivered.
@@ -35,8 +38,9 @@ struct CircuitBreakerTests {
         try await h.publish(parked + others)
         let meanwhile = try await h.attempts(count: 6, timeout: .seconds(3))
         #expect(meanwhile.count == 5, "attempt records while open: \(meanwhile.count), expected 5 (the healthy endpoint's only)")
-        #expect(Set(meanwhile.map(\.eventId)) == Set(others.map(\.event.id)),
-                "records while open are for \(meanwhile.map(\.endpointId)), expected only \(healthy.id)")
+        #expect(
+            Set(meanwhile.map(\.eventId)) == Set(others.map(\.event.id)),
+            "records while open are for \(meanwhile.map(\.endpointId)), expected only \(healthy.id)")
         for r in meanwhile {
             #expect(r.outcome == .delivered && r.attempt == 1, "healthy job: \(r.outcome), attempt \(r.attempt)")
         }
@@ -50,20 +54,28 @@ struct CircuitBreakerTests {
             let job = try DeliveryJob.wireDecoded(Array(d.body))
             returned[job.event.id] = job
             let tier = Self.tierQueue(d)
-            #expect(tier?.hasPrefix("herald.retry.") == true, "job \(job.event.id) came back from \(String(describing: tier)), not a delay tier")
+            #expect(
+                tier?.hasPrefix("herald.retry.") == true,
+                "job \(job.event.id) came back from \(String(describing: tier)), not a delay tier")
             // Parked jobs say why; retried ones (after a real attempt) carry no such header.
             let parkedBecause = d.properties.headers["herald-parked"]
             let expected: AMQPFieldValue? = parked.contains { $0.event.id == job.event.id } ? "circuit_open" : nil
             #expect(parkedBecause == expected, "job \(job.event.id): herald-parked is \(String(describing: parkedBecause))")
         }
         for job in opening {
-            #expect(returned[job.event.id]?.attempt == 2, "failed job back with attempt \(String(describing: returned[job.event.id]?.attempt)), expected 2")
+            #expect(
+                returned[job.event.id]?.attempt == 2,
+                "failed job back with attempt \(String(describing: returned[job.event.id]?.attempt)), expected 2")
         }
         for job in parked {
-            #expect(returned[job.event.id]?.attempt == 1, "parked job back with attempt \(String(describing: returned[job.event.id]?.attempt)), expected 1 (unspent)")
+            #expect(
+                returned[job.event.id]?.attempt == 1,
+                "parked job back with attempt \(String(describing: returned[job.event.id]?.attempt)), expected 1 (unspent)")
         }
         let whileOpen = try await receiverStats(ailingReceiver)
-        #expect(whileOpen.requests == 3, "the ailing receiver got \(whileOpen.requests) requests while the breaker was open, expected 3")
+        #expect(
+            whileOpen.requests == 3,
+            "the ailing receiver got \(whileOpen.requests) requests while the breaker was open, expected 3")
 
         // The cool-down is over (the parked jobs waited at least that long in their tier): acting
         // as the signer, send one job back alone. It is the probe; it succeeds and closes the breaker.
@@ -74,8 +86,9 @@ struct CircuitBreakerTests {
         let probe = try #require(resigned.first { parked.map(\.event.id).contains($0.event.id) })
         try await h.publish([probe])
         let probed = try await h.attempts(count: 1, timeout: .seconds(10))
-        #expect(probed.first?.eventId == probe.event.id && probed.first?.outcome == .delivered && probed.first?.attempt == 1,
-                "probe: \(String(describing: probed.first))")
+        #expect(
+            probed.first?.eventId == probe.event.id && probed.first?.outcome == .delivered && probed.first?.attempt == 1,
+            "probe: \(String(describing: probed.first))")
 
         // Closed: the other seven are delivered at once, none parked again.
         let rest = resigned.filter { $0.event.id != probe.event.id }
@@ -89,7 +102,9 @@ struct CircuitBreakerTests {
         #expect(Set(delivered.map(\.eventId)) == Set(rest.map(\.event.id)))
         for r in delivered {
             let expected = returned[r.eventId]?.attempt
-            #expect(r.outcome == .delivered && r.attempt == expected, "\(r.eventId): \(r.outcome), attempt \(r.attempt), expected \(String(describing: expected))")
+            #expect(
+                r.outcome == .delivered && r.attempt == expected,
+                "\(r.eventId): \(r.outcome), attempt \(r.attempt), expected \(String(describing: expected))")
         }
         #expect(parkedAgain == 0, "\(parkedAgain) jobs parked again after the breaker closed")
         // 3 failures + 8 deliveries: parking never reached the receiver.
@@ -100,7 +115,8 @@ struct CircuitBreakerTests {
     /// The delay-tier queue a message was dead-lettered from (its newest `x-death` entry).
     private static func tierQueue(_ delivery: AMQPDelivery) -> String? {
         guard case .array(let deaths)? = delivery.properties.headers["x-death"],
-              case .table(let newest)? = deaths.first else { return nil }
+            case .table(let newest)? = deaths.first
+        else { return nil }
         return newest["queue"]?.stringValue
     }
 

@@ -1,14 +1,15 @@
 import AMQP
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HeraldCore
 import HeraldDelivery
 import HeraldSigning
 import HeraldTestSupport
 import HeraldWorker
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The worker against a real broker (an isolated vhost) and real receivers on 127.0.0.1.
 @Suite("A worker delivering jobs")
@@ -47,8 +48,9 @@ struct DeliveryOutcomeTests {
         let second = try await h.attempts(count: 1)
         await h.stop()
         let r = try #require(second.first)
-        #expect(r.outcome == .delivered && r.attempt == 2 && r.statusCode == 200,
-                "second attempt: got \(r.outcome) attempt \(r.attempt) status \(String(describing: r.statusCode))")
+        #expect(
+            r.outcome == .delivered && r.attempt == 2 && r.statusCode == 200,
+            "second attempt: got \(r.outcome) attempt \(r.attempt) status \(String(describing: r.statusCode))")
     }
 
     @Test("dead-letters a 410 as gone, and the attempt record says the endpoint is gone")
@@ -65,7 +67,9 @@ struct DeliveryOutcomeTests {
         #expect(r.error?.contains("410 Gone") == true, "error: \(String(describing: r.error))")
         let d = try #require(dead.first)
         let headers = d.properties.headers
-        #expect(headers[DeadLetterHeaders.reason]?.stringValue == "gone", "reason: \(String(describing: headers[DeadLetterHeaders.reason]))")
+        #expect(
+            headers[DeadLetterHeaders.reason]?.stringValue == "gone",
+            "reason: \(String(describing: headers[DeadLetterHeaders.reason]))")
         #expect(headers[DeadLetterHeaders.lastStatus]?.intValue == 410)
         #expect(headers[DeadLetterHeaders.eventId]?.stringValue == job.event.id)
         #expect(try DeliveryJob.wireDecoded(Array(d.body)) == job, "the dead letter's body is the job as it was")
@@ -137,8 +141,9 @@ struct DeliveryOutcomeTests {
     func invalidJob() async throws {
         let h = try await WorkerHarness.start()
         let junk = Data("{\"kind\":\"nope\"}".utf8)
-        try await h.connection.publish(AMQPPublication(
-            exchange: HeraldNames.deliveriesExchange, routingKey: HeraldNames.deliverRoutingKey, body: junk))
+        try await h.connection.publish(
+            AMQPPublication(
+                exchange: HeraldNames.deliveriesExchange, routingKey: HeraldNames.deliverRoutingKey, body: junk))
         let dead = try await h.take(HeraldNames.deadQueue, count: 1)
         await h.stop()
         let d = try #require(dead.first)
@@ -159,8 +164,9 @@ struct DeliveryOutcomeTests {
         await h.stop()
         #expect(dead.count == 2, "expected both dead-lettered, got \(dead.count)")
         for d in dead {
-            #expect(d.properties.headers[DeadLetterHeaders.reason]?.stringValue == "destination-refused",
-                    "\(d.properties.headers)")
+            #expect(
+                d.properties.headers[DeadLetterHeaders.reason]?.stringValue == "destination-refused",
+                "\(d.properties.headers)")
         }
         for r in records { #expect(r.error?.contains("loopback") == true, "error: \(String(describing: r.error))") }
         let stats = try await receiverStats(receiver)

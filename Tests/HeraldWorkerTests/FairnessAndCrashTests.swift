@@ -8,7 +8,9 @@ import Testing
 @Suite("A worker under a hanging receiver and a crash")
 struct FairnessAndCrashTests {
     /// Seconds from publishing `count` healthy jobs until all are delivered.
-    private func deliverHealthy(_ h: WorkerHarness, to receiver: TestReceiver, count: Int) async throws -> (seconds: Double, records: [AttemptRecord]) {
+    private func deliverHealthy(_ h: WorkerHarness, to receiver: TestReceiver, count: Int) async throws -> (
+        seconds: Double, records: [AttemptRecord]
+    ) {
         // Several healthy endpoints (as real traffic has), so the per-endpoint cap does not bind.
         let endpoints = (0..<6).map { _ in Jobs.endpoint(receiver.url("/slow/20")) }
         let jobs = (0..<count).map { i in Jobs.job(for: endpoints[i % endpoints.count]) }
@@ -18,7 +20,8 @@ struct FairnessAndCrashTests {
         var delivered: [AttemptRecord] = []
         let deadline = ContinuousClock.now + .seconds(30)
         while delivered.count < count, ContinuousClock.now < deadline {
-            for r in try await h.attempts(count: count - delivered.count, timeout: .milliseconds(100)) where ids.contains(r.eventId) && r.outcome == .delivered {
+            for r in try await h.attempts(count: count - delivered.count, timeout: .milliseconds(100))
+            where ids.contains(r.eventId) && r.outcome == .delivered {
                 delivered.append(r)
             }
         }
@@ -30,7 +33,9 @@ struct FairnessAndCrashTests {
     func fairness() async throws {
         let healthy = try await TestReceiver.start()
         let hanging = try await TestReceiver.start()
-        let h = try await WorkerHarness.start { $0.perEndpoint = 8; $0.concurrency = 64 }
+        let h = try await WorkerHarness.start {
+            $0.perEndpoint = 8; $0.concurrency = 64
+        }
         _ = try await deliverHealthy(h, to: healthy, count: 12)  // warm up: connections, caches
         let baseline = try await deliverHealthy(h, to: healthy, count: 60)
         #expect(baseline.records.count == 60, "baseline delivered \(baseline.records.count) of 60")
@@ -44,11 +49,15 @@ struct FairnessAndCrashTests {
         await h.stop()
         #expect(contended.records.count == 60, "with a hanging endpoint delivered \(contended.records.count) of 60")
         let p50 = { (rs: [AttemptRecord]) in rs.map(\.latencyMs).sorted()[rs.count / 2] }
-        print("fairness: healthy alone \(baseline.seconds) s (p50 \(p50(baseline.records)) ms); next to a hanging endpoint \(contended.seconds) s (p50 \(p50(contended.records)) ms)")
-        #expect(contended.seconds <= max(3 * baseline.seconds, baseline.seconds + 1.5),
-                "healthy deliveries took \(contended.seconds) s next to a hanging receiver vs \(baseline.seconds) s alone")
-        #expect(p50(contended.records) <= 3 * p50(baseline.records) + 50,
-                "healthy p50 \(p50(contended.records)) ms vs \(p50(baseline.records)) ms alone")
+        print(
+            "fairness: healthy alone \(baseline.seconds) s (p50 \(p50(baseline.records)) ms); next to a hanging endpoint \(contended.seconds) s (p50 \(p50(contended.records)) ms)"
+        )
+        #expect(
+            contended.seconds <= max(3 * baseline.seconds, baseline.seconds + 1.5),
+            "healthy deliveries took \(contended.seconds) s next to a hanging receiver vs \(baseline.seconds) s alone")
+        #expect(
+            p50(contended.records) <= 3 * p50(baseline.records) + 50,
+            "healthy p50 \(p50(contended.records)) ms vs \(p50(baseline.records)) ms alone")
     }
 
     @Test("a worker killed with SIGKILL mid-delivery loses nothing")

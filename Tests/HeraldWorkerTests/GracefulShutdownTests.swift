@@ -42,8 +42,9 @@ struct GracefulShutdownTests {
         #expect(first.terminationStatus == 0, "the worker exited with \(first.terminationStatus) on SIGTERM")
         print("sigterm: the worker exited \(exitTook) s after SIGTERM (grace \(grace.inSeconds) s)")
         // It waited for the grace period (the slow transfers could not end sooner), and not much longer.
-        #expect(exitTook >= grace.inSeconds - 0.2 && exitTook <= grace.inSeconds + 2.5,
-                "the worker exited \(exitTook) s after SIGTERM; grace \(grace.inSeconds) s (+ 2.5 s margin)")
+        #expect(
+            exitTook >= grace.inSeconds - 0.2 && exitTook <= grace.inSeconds + 2.5,
+            "the worker exited \(exitTook) s after SIGTERM; grace \(grace.inSeconds) s (+ 2.5 s margin)")
 
         // Settled: one delivered attempt record per quick job, none for the slow ones.
         let settled = try await h.attempts(count: 10, timeout: .seconds(2))
@@ -82,8 +83,9 @@ struct GracefulShutdownTests {
         let stats = try await receiverStats(receiver)
         await h.stop()
 
-        #expect(redelivered.count == 4 && extra.isEmpty,
-                "the restarted worker made \(redelivered.count + extra.count) attempts, expected 4")
+        #expect(
+            redelivered.count == 4 && extra.isEmpty,
+            "the restarted worker made \(redelivered.count + extra.count) attempts, expected 4")
         #expect(Set(redelivered.map(\.eventId)) == slowIds, "redelivered \(redelivered.map(\.eventId)), expected the slow jobs")
         for r in redelivered {
             #expect(r.outcome == .delivered && r.attempt == 1, "slow job \(r.eventId): \(r.outcome), attempt \(r.attempt)")

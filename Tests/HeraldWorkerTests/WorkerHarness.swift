@@ -47,12 +47,13 @@ final class WorkerHarness: Sendable {
 
     /// Publishes jobs as the signer does.
     func publish(_ jobs: [DeliveryJob]) async throws {
-        try await connection.publish(jobs.map { job in
-            AMQPPublication(
-                exchange: HeraldNames.deliveriesExchange, routingKey: HeraldNames.deliverRoutingKey,
-                body: Data(job.wireEncoded()),
-                properties: AMQPProperties(contentType: "application/json", messageId: "\(job.event.id):\(job.endpointId)"))
-        })
+        try await connection.publish(
+            jobs.map { job in
+                AMQPPublication(
+                    exchange: HeraldNames.deliveriesExchange, routingKey: HeraldNames.deliverRoutingKey,
+                    body: Data(job.wireEncoded()),
+                    properties: AMQPProperties(contentType: "application/json", messageId: "\(job.event.id):\(job.endpointId)"))
+            })
     }
 
     /// Takes (and acks) messages from `queue` until `count` arrived or `timeout` passed.
@@ -85,7 +86,9 @@ final class WorkerHarness: Sendable {
 /// any of those keys or adds others. Await its end with `waitForExit()`, never `waitUntilExit()`.
 func spawnWorker(_ url: String, _ overrides: [String: String] = [:]) throws -> Process {
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    if dir.path.hasSuffix("/Contents/MacOS") { dir = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+    if dir.path.hasSuffix("/Contents/MacOS") {
+        dir = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
     let binary = dir.appendingPathComponent("herald-worker")
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
         throw TestReceiver.ReceiverError(message: "herald-worker is not built next to the tests at \(binary.path)")
@@ -117,7 +120,9 @@ enum Jobs {
     static let quickPolicy = RetryPolicy(
         connectTimeoutMs: 1000, timeoutMs: 1000, delaysSeconds: [1, 1, 1], retryOn: Set(RetryCondition.allCases))
 
-    static func endpoint(_ url: String, id: String = "ep_\(UUID().uuidString.prefix(8))", policy: RetryPolicy = quickPolicy) -> Endpoint {
+    static func endpoint(_ url: String, id: String = "ep_\(UUID().uuidString.prefix(8))", policy: RetryPolicy = quickPolicy)
+        -> Endpoint
+    {
         let secret = try! Signer.generateSecret(profile: "standard")
         return Endpoint(
             id: id, account: "acct_worker_test", url: url, profile: "standard",

@@ -24,7 +24,11 @@ struct DeadLetterFilterOptions: ParsableArguments {
     var account: String?
     @Option(name: .long, help: "Only this event type (globs allowed: 'message.*').")
     var eventType: String?
-    @Option(name: .long, help: "Only this reason (retries-exhausted, permanent-failure, gone, destination-refused, endpoint-disabled, invalid-event…).")
+    @Option(
+        name: .long,
+        help:
+            "Only this reason (retries-exhausted, permanent-failure, gone, destination-refused, endpoint-disabled, invalid-event…)."
+    )
     var reason: String?
     @Option(name: .long, help: "Only letters whose last HTTP status was this code.")
     var status: Int?
@@ -61,7 +65,8 @@ func withDeadLetterQueue<T: Sendable>(_ purpose: String, _ body: (DeadLetterQueu
         do {
             _ = try await connection.inspect(queue: HeraldNames.deadQueue)
         } catch let error as AMQPError where error.kind == .notFound {
-            throw CtlError("queue \(HeraldNames.deadQueue) does not exist on \(connection.configuration): run `heraldctl topology apply`")
+            throw CtlError(
+                "queue \(HeraldNames.deadQueue) does not exist on \(connection.configuration): run `heraldctl topology apply`")
         }
         return try await body(DeadLetterQueue(connection: connection))
     }
@@ -99,7 +104,10 @@ struct DLQList: AsyncParsableCommand {
             let rows = order.map { groups[$0]! }.sorted { $0.count > $1.count }
             if json {
                 for r in rows {
-                    Output.json(.object(["endpointId": .string(r.endpoint), "reason": .string(r.reason), "count": .number(Double(r.count))]))
+                    Output.json(
+                        .object([
+                            "endpointId": .string(r.endpoint), "reason": .string(r.reason), "count": .number(Double(r.count)),
+                        ]))
                 }
             } else {
                 Output.table(["ENDPOINT", "REASON", "COUNT"], rows.map { [$0.endpoint, $0.reason, String($0.count)] })
@@ -107,10 +115,14 @@ struct DLQList: AsyncParsableCommand {
         } else if json {
             for l in letters { Output.json(.object(l.summaryJSON)) }
         } else {
-            Output.table(["ID", "REASON", "STATUS", "ATTEMPTS", "EVENT TYPE", "ACCOUNT", "DEAD AT"], letters.map { l in
-                [l.id, l.reason ?? "-", l.lastStatus.map(String.init) ?? "-", l.attempts.map(String.init) ?? "-",
-                 l.eventType ?? "-", l.account ?? "-", l.deadAt?.iso8601Seconds ?? "-"]
-            })
+            Output.table(
+                ["ID", "REASON", "STATUS", "ATTEMPTS", "EVENT TYPE", "ACCOUNT", "DEAD AT"],
+                letters.map { l in
+                    [
+                        l.id, l.reason ?? "-", l.lastStatus.map(String.init) ?? "-", l.attempts.map(String.init) ?? "-",
+                        l.eventType ?? "-", l.account ?? "-", l.deadAt?.iso8601Seconds ?? "-",
+                    ]
+                })
         }
         if !json { Output.error("\(letters.count) matching of \(scanned) read") }
     }
@@ -152,7 +164,9 @@ struct DLQShow: AsyncParsableCommand {
             Output.line("  url:            \(job.url)")
             Output.line("  profile:        \(job.profile)")
             Output.line("  first attempt:  \(job.firstAttemptAt)   last signed: \(job.signedAt)")
-            Output.line("  policy:         \(job.policy.maxAttempts) attempts, delays \(job.policy.delaysSeconds.map { "\($0)s" }.joined(separator: " "))")
+            Output.line(
+                "  policy:         \(job.policy.maxAttempts) attempts, delays \(job.policy.delaysSeconds.map { "\($0)s" }.joined(separator: " "))"
+            )
             Output.line("  event:          \(JSONValue.object(job.event.wireObject).serializedString())")
         } else {
             Output.line("body (not a delivery job):")
@@ -207,14 +221,20 @@ struct DLQReplay: AsyncParsableCommand {
         filter.ids = Set(ids)
         let bar = ProgressBar(verb: dryRun ? "checked" : "replayed", json: json)
         let result = try await withDeadLetterQueue("dlq replay") { dlq in
-            try await dlq.replay(filter: filter, limit: limit ?? (ids.isEmpty ? nil : ids.count),
-                                 ratePerSecond: rate.flatMap(Self.parseRate), dryRun: dryRun) { bar.update($0) }
+            try await dlq.replay(
+                filter: filter, limit: limit ?? (ids.isEmpty ? nil : ids.count),
+                ratePerSecond: rate.flatMap(Self.parseRate), dryRun: dryRun
+            ) { bar.update($0) }
         }
         bar.finish()
         if json {
-            Output.json(.object(["replayed": .number(Double(dryRun ? 0 : result.done)), "wouldReplay": .number(Double(dryRun ? result.done : 0)),
-                                 "skipped": .number(Double(result.skipped)), "scanned": .number(Double(result.scanned)),
-                                 "ids": .array(dryRun ? result.ids.map(JSONValue.string) : [])]))
+            Output.json(
+                .object([
+                    "replayed": .number(Double(dryRun ? 0 : result.done)),
+                    "wouldReplay": .number(Double(dryRun ? result.done : 0)),
+                    "skipped": .number(Double(result.skipped)), "scanned": .number(Double(result.scanned)),
+                    "ids": .array(dryRun ? result.ids.map(JSONValue.string) : []),
+                ]))
         } else if dryRun {
             for id in result.ids { Output.line(id) }
             Output.line("dry run: would replay \(result.done) of \(result.scanned) dead letters read; nothing changed")
@@ -222,7 +242,8 @@ struct DLQReplay: AsyncParsableCommand {
             Output.line("replayed \(result.done) of \(result.scanned) dead letters read to herald.resign")
         }
         if result.skipped > 0 {
-            Output.error("\(result.skipped) matching letters are not delivery jobs (e.g. invalid events) and were left in the queue")
+            Output.error(
+                "\(result.skipped) matching letters are not delivery jobs (e.g. invalid events) and were left in the queue")
         }
         if !ids.isEmpty, result.done < ids.count {
             throw CtlError("\(ids.count - result.done) of the given ids were not found in herald.dead")
@@ -254,8 +275,11 @@ struct DLQPurge: AsyncParsableCommand {
             }
         }
         if json {
-            Output.json(.object(["purged": .number(Double(dryRun ? 0 : result.done)), "matched": .number(Double(result.ids.count)),
-                                 "scanned": .number(Double(result.scanned))]))
+            Output.json(
+                .object([
+                    "purged": .number(Double(dryRun ? 0 : result.done)), "matched": .number(Double(result.ids.count)),
+                    "scanned": .number(Double(result.scanned)),
+                ]))
         } else if dryRun {
             Output.line("dry run: would purge \(result.ids.count) of \(result.scanned) dead letters read")
         } else if result.done == 0, !result.ids.isEmpty {

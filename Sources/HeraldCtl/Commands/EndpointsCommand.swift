@@ -8,8 +8,10 @@ struct EndpointsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "endpoints",
         abstract: "List, add, update, rotate, disable, enable and test endpoints (via herald-ingest, HERALD_ADMIN_KEY).",
-        subcommands: [EndpointsList.self, EndpointsAdd.self, EndpointsUpdate.self, EndpointsRotate.self,
-                      EndpointsDisable.self, EndpointsEnable.self, EndpointsTest.self])
+        subcommands: [
+            EndpointsList.self, EndpointsAdd.self, EndpointsUpdate.self, EndpointsRotate.self,
+            EndpointsDisable.self, EndpointsEnable.self, EndpointsTest.self,
+        ])
 }
 
 /// Fields shared by `add` and `update`.
@@ -48,18 +50,24 @@ struct EndpointsList: AsyncParsableCommand {
         let answer = try await IngestClient.admin().call("GET", "/v1/endpoints" + IngestClient.accountQuery(account))
         let items = answer.arrayValue ?? answer["endpoints"]?.arrayValue ?? answer["data"]?.arrayValue
         guard !json, let items else { return Output.answer(answer, json: json) }
-        Output.table(["ID", "ACCOUNT", "PROFILE", "STATE", "URL"], items.map { e in
-            let state: String = e["state"]?["enabled"]?.boolValue == false || e["enabled"]?.boolValue == false ? "disabled" : "enabled"
-            return [e["id"]?.stringValue ?? "-", e["account"]?.stringValue ?? "-", e["profile"]?.stringValue ?? "-", state,
-                    e["url"]?.stringValue ?? "-"]
-        })
+        Output.table(
+            ["ID", "ACCOUNT", "PROFILE", "STATE", "URL"],
+            items.map { e in
+                let state: String =
+                    e["state"]?["enabled"]?.boolValue == false || e["enabled"]?.boolValue == false ? "disabled" : "enabled"
+                return [
+                    e["id"]?.stringValue ?? "-", e["account"]?.stringValue ?? "-", e["profile"]?.stringValue ?? "-", state,
+                    e["url"]?.stringValue ?? "-",
+                ]
+            })
     }
 }
 
 struct EndpointsAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Create an endpoint; prints its secret once.",
-        discussion: "heraldctl endpoints add --account acme --url https://example.com/hook --profile standard --event-type 'message.*'")
+        discussion:
+            "heraldctl endpoints add --account acme --url https://example.com/hook --profile standard --event-type 'message.*'")
     @Option(help: "The account the endpoint belongs to.")
     var account: String
     @OptionGroup var fields: EndpointFields
@@ -71,12 +79,14 @@ struct EndpointsAdd: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await IngestClient.admin().callAndPrint("POST", "/v1/endpoints", body: .object(fields.object(account: account)), json: json)
+        try await IngestClient.admin().callAndPrint(
+            "POST", "/v1/endpoints", body: .object(fields.object(account: account)), json: json)
     }
 }
 
 struct EndpointsUpdate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change an endpoint's URL, profile, event types, recipients or rate limit.")
+    static let configuration = CommandConfiguration(
+        commandName: "update", abstract: "Change an endpoint's URL, profile, event types, recipients or rate limit.")
     @Argument(help: "Endpoint id.")
     var id: String
     @OptionGroup var fields: EndpointFields
@@ -84,11 +94,14 @@ struct EndpointsUpdate: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard !fields.object(account: nil).isEmpty else { throw ValidationError("nothing to update: give --url, --profile, --event-type, --recipient or --rate-limit") }
+        guard !fields.object(account: nil).isEmpty else {
+            throw ValidationError("nothing to update: give --url, --profile, --event-type, --recipient or --rate-limit")
+        }
     }
 
     func run() async throws {
-        try await IngestClient.admin().callAndPrint("PATCH", "/v1/endpoints/\(IngestClient.escape(id))", body: .object(fields.object(account: nil)), json: json)
+        try await IngestClient.admin().callAndPrint(
+            "PATCH", "/v1/endpoints/\(IngestClient.escape(id))", body: .object(fields.object(account: nil)), json: json)
     }
 }
 
@@ -103,12 +116,14 @@ protocol EndpointAction: AsyncParsableCommand {
 extension EndpointAction {
     var body: JSONValue? { nil }
     func run() async throws {
-        try await IngestClient.admin().callAndPrint("POST", "/v1/endpoints/\(IngestClient.escape(id))/\(Self.action)", body: body, json: json)
+        try await IngestClient.admin().callAndPrint(
+            "POST", "/v1/endpoints/\(IngestClient.escape(id))/\(Self.action)", body: body, json: json)
     }
 }
 
 struct EndpointsRotate: EndpointAction {
-    static let configuration = CommandConfiguration(commandName: "rotate-secret", abstract: "Issue a new secret; the old one stays valid for the grace period.")
+    static let configuration = CommandConfiguration(
+        commandName: "rotate-secret", abstract: "Issue a new secret; the old one stays valid for the grace period.")
     static let action = "rotate-secret"
     @Argument(help: "Endpoint id.") var id: String
     @Option(help: "Seconds the old secret stays valid.") var grace: Int?

@@ -58,6 +58,7 @@ struct EventsSend: AsyncParsableCommand {
         o.set("channel", channel.map(JSONValue.string))
         o.set("reason", reason.map(JSONValue.string))
         o.set("account", account.map(JSONValue.string))
-        try await client.callAndPrint("POST", "/v1/messages/\(IngestClient.escape(messageId!))/status", body: .object(o), json: json)
+        try await client.callAndPrint(
+            "POST", "/v1/messages/\(IngestClient.escape(messageId!))/status", body: .object(o), json: json)
     }
 }

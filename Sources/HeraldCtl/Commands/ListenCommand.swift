@@ -45,20 +45,23 @@ struct ListenCommand: AsyncParsableCommand {
     func run() async throws {
         let listener = try WebhookListener(profile: profile, secrets: secret, url: url, toleranceSeconds: tolerance)
         let json = self.json, profile = self.profile, host = self.host
-        let app = listener.application(host: host, port: port, onRunning: { port in
-            Output.error("listening on http://\(host):\(port) for \(profile) webhooks (Ctrl-C to stop)")
-        }) { received in
-            if json {
-                Output.json(received.jsonLine)
-                return
-            }
-            let mark = received.failure == nil ? "200 valid  " : "401 INVALID"
-            let event = WebhookListener.Received.eventName(received.headers).map { " event=\($0)" } ?? ""
-            var line = "\(Timestamp.now().iso8601Seconds) \(mark) POST \(received.path)\(event)"
-            if let failure = received.failure { line += " (\(failure))" }
-            Output.line(line)
-            Output.line("  " + String(decoding: received.body, as: UTF8.self))
-        }
+        let app = listener.application(
+            host: host, port: port,
+            onRunning: { port in
+                Output.error("listening on http://\(host):\(port) for \(profile) webhooks (Ctrl-C to stop)")
+            },
+            report: { received in
+                if json {
+                    Output.json(received.jsonLine)
+                    return
+                }
+                let mark = received.failure == nil ? "200 valid  " : "401 INVALID"
+                let event = WebhookListener.Received.eventName(received.headers).map { " event=\($0)" } ?? ""
+                var line = "\(Timestamp.now().iso8601Seconds) \(mark) POST \(received.path)\(event)"
+                if let failure = received.failure { line += " (\(failure))" }
+                Output.line(line)
+                Output.line("  " + String(decoding: received.body, as: UTF8.self))
+            })
         try await app.runService()
     }
 }

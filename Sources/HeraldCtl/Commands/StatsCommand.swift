@@ -3,8 +3,9 @@ import ArgumentParser
 import Foundation
 import HeraldCore
 import HeraldTopology
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `heraldctl stats`: where messages are in the pipeline right now.
@@ -39,7 +40,9 @@ struct StatsCommand: AsyncParsableCommand {
         case HeraldNames.resignQueue: "resign (retries, replays)"
         case HeraldNames.deadQueue: "dead"
         case HeraldNames.attemptsQueue: "attempts (delivery log)"
-        default: queue.hasPrefix(HeraldNames.retryExchange + ".") ? "retry tier \(queue.dropFirst(HeraldNames.retryExchange.count + 1))" : queue
+        default:
+            queue.hasPrefix(HeraldNames.retryExchange + ".")
+                ? "retry tier \(queue.dropFirst(HeraldNames.retryExchange.count + 1))" : queue
         }
     }
 
@@ -52,11 +55,14 @@ struct StatsCommand: AsyncParsableCommand {
         try await connection.closing { connection in
             for queue in HeraldTopology.all.queues {
                 let status = try? await connection.inspect(queue: queue.name)
-                rows.append(Row(stage: Self.stage(of: queue.name), queue: queue.name, depth: status?.messageCount,
-                                consumers: status?.consumerCount))
+                rows.append(
+                    Row(
+                        stage: Self.stage(of: queue.name), queue: queue.name, depth: status?.messageCount,
+                        consumers: status?.consumerCount))
             }
             if rows.first(where: { $0.queue == HeraldNames.deadQueue })?.depth != nil {
-                let (letters, n) = try await DeadLetterQueue(connection: connection).list(filter: DeadLetterFilter(), limit: scanLimit)
+                let (letters, n) = try await DeadLetterQueue(connection: connection).list(
+                    filter: DeadLetterFilter(), limit: scanLimit)
                 scanned = n
                 var counts: [String: Int] = [:]
                 for l in letters { counts[l.reason ?? "-", default: 0] += 1 }
@@ -68,16 +74,17 @@ struct StatsCommand: AsyncParsableCommand {
         }
         if json {
             var o = JSONObject()
-            o["queues"] = .array(rows.map { r in
-                var q = JSONObject()
-                q["stage"] = .string(r.stage)
-                q["queue"] = .string(r.queue)
-                q["depth"] = r.depth.map { .number(Double($0)) } ?? .null
-                q["consumers"] = r.consumers.map { .number(Double($0)) } ?? .null
-                q.set("publishRate", r.publishRate.map { .number($0) })
-                q.set("deliverRate", r.deliverRate.map { .number($0) })
-                return .object(q)
-            })
+            o["queues"] = .array(
+                rows.map { r in
+                    var q = JSONObject()
+                    q["stage"] = .string(r.stage)
+                    q["queue"] = .string(r.queue)
+                    q["depth"] = r.depth.map { .number(Double($0)) } ?? .null
+                    q["consumers"] = r.consumers.map { .number(Double($0)) } ?? .null
+                    q.set("publishRate", r.publishRate.map { .number($0) })
+                    q.set("deliverRate", r.deliverRate.map { .number($0) })
+                    return .object(q)
+                })
             o["deadByReason"] = .object(JSONObject(reasons.map { ($0.0, .number(Double($0.1))) }))
             o["deadScanned"] = .number(Double(scanned))
             Output.json(.object(o))
@@ -115,9 +122,14 @@ struct StatsCommand: AsyncParsableCommand {
         plain.password = nil
         let encodedVhost = vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? vhost
         for i in rows.indices {
-            let name = rows[i].queue.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: ".-_"))) ?? rows[i].queue
-            guard let url = URL(string: (plain.string ?? management).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-                                + "/api/queues/\(encodedVhost)/\(name)") else { continue }
+            let name =
+                rows[i].queue.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: ".-_")))
+                ?? rows[i].queue
+            guard
+                let url = URL(
+                    string: (plain.string ?? management).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+                        + "/api/queues/\(encodedVhost)/\(name)")
+            else { continue }
             let response = try await HTTPCall.send("GET", url, basicAuth: auth, what: "the RabbitMQ management API")
             guard response.status == 200, let o = try? JSONValue.parse(Array(response.body)).objectValue else { continue }
             let stats = o["message_stats"]?.objectValue

@@ -32,10 +32,15 @@ struct TopologyApply: AsyncParsableCommand {
         }
         let t = HeraldTopology.all
         if json {
-            Output.json(.object(["exchanges": .number(Double(t.exchanges.count)), "queues": .number(Double(t.queues.count)),
-                                 "bindings": .number(Double(t.bindings.count))]))
+            Output.json(
+                .object([
+                    "exchanges": .number(Double(t.exchanges.count)), "queues": .number(Double(t.queues.count)),
+                    "bindings": .number(Double(t.bindings.count)),
+                ]))
         } else {
-            Output.line("declared \(t.exchanges.count) exchanges, \(t.queues.count) queues, \(t.bindings.count) bindings on \(connection.configuration)")
+            Output.line(
+                "declared \(t.exchanges.count) exchanges, \(t.queues.count) queues, \(t.bindings.count) bindings on \(connection.configuration)"
+            )
         }
     }
 }
@@ -44,7 +49,9 @@ struct TopologyCheck: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Compare the broker with the code: report missing exchanges/queues and argument mismatches.",
-        discussion: "Creates nothing. Exits 1 when anything is missing or differs. Policies are not checked (see topology/definitions.json).")
+        discussion:
+            "Creates nothing. Exits 1 when anything is missing or differs. Policies are not checked (see topology/definitions.json)."
+    )
 
     @Flag(help: "Print one JSON object per exchange/queue.")
     var json = false
@@ -58,15 +65,21 @@ struct TopologyCheck: AsyncParsableCommand {
         let findings = try await TopologyInspector(configuration: amqp, logger: configuration.amqpLogger).check()
         if json {
             for f in findings {
-                Output.json(.object(["kind": .string(f.kind), "name": .string(f.name), "state": .string(f.state.rawValue),
-                                     "detail": f.detail.map(JSONValue.string) ?? .null]))
+                Output.json(
+                    .object([
+                        "kind": .string(f.kind), "name": .string(f.name), "state": .string(f.state.rawValue),
+                        "detail": f.detail.map(JSONValue.string) ?? .null,
+                    ]))
             }
         } else {
-            Output.table(["KIND", "NAME", "STATE", "DETAIL"], findings.map { [$0.kind, $0.name, $0.state.rawValue, $0.detail ?? ""] })
+            Output.table(
+                ["KIND", "NAME", "STATE", "DETAIL"], findings.map { [$0.kind, $0.name, $0.state.rawValue, $0.detail ?? ""] })
         }
         let bad = findings.filter { $0.state != .ok }
         if !bad.isEmpty {
-            throw CtlError("\(bad.count) of \(findings.count) objects differ from the code: run `heraldctl topology apply` for missing ones; a mismatch needs the queue deleted and redeclared (or a new name)")
+            throw CtlError(
+                "\(bad.count) of \(findings.count) objects differ from the code: run `heraldctl topology apply` for missing ones; a mismatch needs the queue deleted and redeclared (or a new name)"
+            )
         }
     }
 }

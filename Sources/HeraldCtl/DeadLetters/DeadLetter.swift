@@ -37,10 +37,12 @@ public struct DeadLetter: Sendable {
         eventId = h[DeadLetterHeaders.eventId]?.stringValue ?? job?.event.id
         eventType = h[DeadLetterHeaders.eventType]?.stringValue ?? job?.event.type
         account = h[DeadLetterHeaders.account]?.stringValue ?? job?.event.account
-        deadAt = h[DeadLetterHeaders.deadAt]?.stringValue.flatMap { Timestamp(iso8601: $0) }
+        deadAt =
+            h[DeadLetterHeaders.deadAt]?.stringValue.flatMap { Timestamp(iso8601: $0) }
             ?? delivery.properties.timestamp.map { Timestamp(secondsSinceEpoch: Int64($0)) }
         source = h[DeadLetterHeaders.source]?.stringValue
-        id = delivery.properties.messageId
+        id =
+            delivery.properties.messageId
             ?? "\(eventId ?? "?"):\(endpointId ?? "?")"
     }
 

@@ -40,7 +40,9 @@ public struct DeadLetterQueue: Sendable {
     /// - Parameters:
     ///   - limit: read at most this many messages (matching or not).
     /// - Returns: the matching letters and how many messages were read.
-    public func list(filter: DeadLetterFilter, limit: Int, now: Timestamp = .now()) async throws -> (letters: [DeadLetter], scanned: Int) {
+    public func list(filter: DeadLetterFilter, limit: Int, now: Timestamp = .now()) async throws -> (
+        letters: [DeadLetter], scanned: Int
+    ) {
         var letters: [DeadLetter] = []
         var scanned = 0
         try await read(limit: limit) { delivery in
@@ -95,12 +97,15 @@ public struct DeadLetterQueue: Sendable {
     ///   - ratePerSecond: at most this many publishes per second (protects a receiver that just came back).
     ///   - dryRun: read and count, publish nothing, remove nothing.
     ///   - batchSize: publishes confirmed together (then their letters are acknowledged together).
-    public func replay(filter: DeadLetterFilter, limit: Int? = nil, ratePerSecond: Double? = nil, dryRun: Bool = false,
-                       batchSize: Int = 500, progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Result {
+    public func replay(
+        filter: DeadLetterFilter, limit: Int? = nil, ratePerSecond: Double? = nil, dryRun: Bool = false,
+        batchSize: Int = 500, progress: @Sendable (Progress) -> Void = { _ in }
+    ) async throws -> Result {
         var batch = max(1, batchSize)
         if let ratePerSecond { batch = max(1, min(batch, Int(ratePerSecond / 10))) }
         let pace = ratePerSecond.map { Duration.seconds(Double(batch) / $0) }
-        return try await walk(filter: filter, limit: limit, batchSize: batch, pace: pace, dryRun: dryRun, progress: progress) { letters in
+        return try await walk(filter: filter, limit: limit, batchSize: batch, pace: pace, dryRun: dryRun, progress: progress) {
+            letters in
             let now = Timestamp.now()
             var publications: [AMQPPublication] = []
             for letter in letters {
@@ -121,8 +126,10 @@ public struct DeadLetterQueue: Sendable {
     // MARK: purge
 
     /// Removes matching letters after `confirm` (given their count) agrees.
-    public func purge(filter: DeadLetterFilter, limit: Int? = nil, dryRun: Bool = false,
-                      confirm: @Sendable (Int) async -> Bool) async throws -> Result {
+    public func purge(
+        filter: DeadLetterFilter, limit: Int? = nil, dryRun: Bool = false,
+        confirm: @Sendable (Int) async -> Bool
+    ) async throws -> Result {
         var matched: [DeadLetter] = []
         var result = Result()
         let now = Timestamp.now()
@@ -149,22 +156,28 @@ public struct DeadLetterQueue: Sendable {
 
     /// Writes matching letters to `path` as JSONL (see `DeadLetterRecord`), fsyncing before
     /// acknowledging; with `keep` the letters stay in the queue (an archive copy).
-    public func export(filter: DeadLetterFilter, to path: String, keep: Bool = false, limit: Int? = nil,
-                       progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Result {
+    public func export(
+        filter: DeadLetterFilter, to path: String, keep: Bool = false, limit: Int? = nil,
+        progress: @Sendable (Progress) -> Void = { _ in }
+    ) async throws -> Result {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw CtlError("cannot create '\(path)'")
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
-        return try await walk(filter: filter, limit: limit, batchSize: 500, pace: nil, dryRun: keep, writeEvenIfDry: true,
-                              progress: progress) { letters in
+        return try await walk(
+            filter: filter, limit: limit, batchSize: 500, pace: nil, dryRun: keep, writeEvenIfDry: true,
+            progress: progress
+        ) { letters in
             var data = Data()
             for letter in letters {
                 data.append(contentsOf: DeadLetterRecord(letter.delivery).jsonLine())
             }
             try handle.write(contentsOf: data)
             try handle.synchronize()
-        } canHandle: { _ in true }
+        } canHandle: { _ in
+            true
+        }
     }
 
     /// Publishes every record of a JSONL export to `herald.dead` (confirmed), in file order.
@@ -180,8 +193,10 @@ public struct DeadLetterQueue: Sendable {
             } catch {
                 throw CtlError("\(path):\(number + 1): \(error)")
             }
-            batch.append(AMQPPublication(exchange: HeraldNames.deadExchange, routingKey: HeraldNames.deadRoutingKey,
-                                         body: Data(record.body), properties: record.properties))
+            batch.append(
+                AMQPPublication(
+                    exchange: HeraldNames.deadExchange, routingKey: HeraldNames.deadRoutingKey,
+                    body: Data(record.body), properties: record.properties))
             if batch.count >= batchSize {
                 try await connection.publish(batch)
                 count += batch.count
@@ -199,10 +214,12 @@ public struct DeadLetterQueue: Sendable {
 
     /// Reads the queue once; matching letters are handled in batches (`handle`, then acked),
     /// the rest are held and given back in order at the end.
-    private func walk(filter: DeadLetterFilter, limit: Int?, batchSize: Int, pace: Duration?, dryRun: Bool,
-                      writeEvenIfDry: Bool = false, progress: @Sendable (Progress) -> Void,
-                      handle: ([DeadLetter]) async throws -> Void,
-                      canHandle: (DeadLetter) -> Bool) async throws -> Result {
+    private func walk(
+        filter: DeadLetterFilter, limit: Int?, batchSize: Int, pace: Duration?, dryRun: Bool,
+        writeEvenIfDry: Bool = false, progress: @Sendable (Progress) -> Void,
+        handle: ([DeadLetter]) async throws -> Void,
+        canHandle: (DeadLetter) -> Bool
+    ) async throws -> Result {
         let clock = ContinuousClock()
         let start = clock.now
         let total = (try? await depth()) ?? 0
@@ -216,8 +233,10 @@ public struct DeadLetterQueue: Sendable {
             let t = clock.now
             guard force || t - lastReport >= .milliseconds(100) else { return }
             lastReport = t
-            progress(Progress(scanned: result.scanned, total: max(total, result.scanned), done: result.done,
-                              skipped: result.skipped, elapsed: t - start))
+            progress(
+                Progress(
+                    scanned: result.scanned, total: max(total, result.scanned), done: result.done,
+                    skipped: result.skipped, elapsed: t - start))
         }
 
         func flush() async throws {
@@ -274,9 +293,11 @@ public struct DeadLetterQueue: Sendable {
     ///
     /// - Parameter window: extra prefetch beyond the queue's depth, for messages acknowledged as
     ///   the walk goes (a replay's batches), so held messages never stall the consumer.
-    private func read(limit: Int?, window: Int = 0, idle: Duration = .milliseconds(800),
-                      firstDeliveryWait: Duration = .seconds(15),
-                      _ body: (AMQPDelivery) async throws -> Bool) async throws {
+    private func read(
+        limit: Int?, window: Int = 0, idle: Duration = .milliseconds(800),
+        firstDeliveryWait: Duration = .seconds(15),
+        _ body: (AMQPDelivery) async throws -> Bool
+    ) async throws {
         let depth = try await connection.inspect(queue: queue).messageCount
         let expected = min(depth, limit ?? .max)
         guard expected > 0 else { return }

@@ -135,10 +135,13 @@ public struct DeadLetterRecord: Sendable, Equatable {
         case "int8": guard let i = value.intValue, let x = Int8(exactly: i) else { throw bad }; return .int8(x)
         case "int16": guard let i = value.intValue, let x = Int16(exactly: i) else { throw bad }; return .int16(x)
         case "int32": guard let i = value.intValue, let x = Int32(exactly: i) else { throw bad }; return .int32(x)
-        case "int64": guard let x = value.stringValue.flatMap({ Int64($0) }) ?? value.intValue.map(Int64.init) else { throw bad }; return .int64(x)
+        case "int64":
+            guard let x = value.stringValue.flatMap({ Int64($0) }) ?? value.intValue.map(Int64.init) else { throw bad };
+            return .int64(x)
         case "float": guard let d = value.numberValue else { throw bad }; return .float(Float(d))
         case "double": guard let d = value.numberValue else { throw bad }; return .double(d)
-        case "bytes": guard let d = value.stringValue.flatMap({ Data(base64Encoded: $0) }) else { throw bad }; return .bytes(Array(d))
+        case "bytes":
+            guard let d = value.stringValue.flatMap({ Data(base64Encoded: $0) }) else { throw bad }; return .bytes(Array(d))
         case "timestamp": guard let t = value.stringValue.flatMap({ UInt64($0) }) else { throw bad }; return .timestamp(t)
         case "table":
             guard let t = value.objectValue else { throw bad }

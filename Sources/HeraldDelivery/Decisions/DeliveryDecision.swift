@@ -121,7 +121,8 @@ public enum DeliveryDecision {
             return .dead(reason)
         }
         if let asked = reason.retryAfterSeconds, asked > backoff.maxRetryAfterSeconds {
-            reason.message += "; it asked to wait \(Int(min(asked, 1e15))) s (Retry-After), longer than the \(Int(backoff.maxRetryAfterSeconds)) s Herald waits"
+            reason.message +=
+                "; it asked to wait \(Int(min(asked, 1e15))) s (Retry-After), longer than the \(Int(backoff.maxRetryAfterSeconds)) s Herald waits"
             return .dead(reason)
         }
         let plan = backoff.plan(

@@ -36,8 +36,8 @@ public enum RetryAfter {
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         let clock = time.split(separator: ":").compactMap { Int($0) }
         guard let monthIndex = months.firstIndex(of: month), var y = Int(year), let d = Int(day),
-              clock.count == 3, (1...31).contains(d), (0...23).contains(clock[0]), (0...59).contains(clock[1]),
-              (0...60).contains(clock[2]), year.count == 2 || year.count == 4
+            clock.count == 3, (1...31).contains(d), (0...23).contains(clock[0]), (0...59).contains(clock[1]),
+            (0...60).contains(clock[2]), year.count == 2 || year.count == 4
         else { return nil }
         if year.count == 2 { y += y < 70 ? 2000 : 1900 }
         let days = daysFromCivil(year: y, month: monthIndex + 1, day: d)

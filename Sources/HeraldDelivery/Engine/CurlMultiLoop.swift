@@ -40,8 +40,9 @@ final class CurlMultiLoop {
                 if active.isEmpty { break }
                 let left = deadline - .now
                 if left <= .zero {
-                    logger.info("delivery engine abandoning transfers at its shutdown deadline",
-                                metadata: ["delivery.in_flight": "\(active.count)"])
+                    logger.info(
+                        "delivery engine abandoning transfers at its shutdown deadline",
+                        metadata: ["delivery.in_flight": "\(active.count)"])
                     for id in Array(activeByID.keys) {
                         cancel(id, DeliveryError(.cancelled, "abandoned at shutdown before it finished"))
                     }
@@ -90,8 +91,10 @@ final class CurlMultiLoop {
         let rc = curl_multi_add_handle(multi.handle, easy.handle)
         guard rc == CURLM_OK else {
             recycle(easy)
-            transfer.continuation.resume(returning: .failed(DeliveryError(
-                .other, "curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(rc)))")))
+            transfer.continuation.resume(
+                returning: .failed(
+                    DeliveryError(
+                        .other, "curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(rc)))")))
             return
         }
         active[easy.handle] = transfer
@@ -111,7 +114,7 @@ final class CurlMultiLoop {
         var queued: Int32 = 0
         while let message = curl_multi_info_read(multi.handle, &queued) {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
-                  let transfer = active.removeValue(forKey: handle)
+                let transfer = active.removeValue(forKey: handle)
             else { continue }
             let code = message.pointee.data.result
             activeByID[transfer.id] = nil
@@ -130,13 +133,14 @@ final class CurlMultiLoop {
     private func makeResponse(_ transfer: Transfer, code: CURLcode) -> DeliveryResponse {
         let easy = transfer.easy
         let status = easy.getLong(CURLINFO_RESPONSE_CODE).flatMap { $0 > 0 ? $0 : nil }
-        let version: String? = switch easy.getLong(CURLINFO_HTTP_VERSION).map(UInt32.init) {
-        case UInt32(CURL_HTTP_VERSION_1_0): "1.0"
-        case UInt32(CURL_HTTP_VERSION_1_1): "1.1"
-        case UInt32(CURL_HTTP_VERSION_2_0): "2"
-        case UInt32(CURL_HTTP_VERSION_3): "3"
-        default: nil
-        }
+        let version: String? =
+            switch easy.getLong(CURLINFO_HTTP_VERSION).map(UInt32.init) {
+            case UInt32(CURL_HTTP_VERSION_1_0): "1.0"
+            case UInt32(CURL_HTTP_VERSION_1_1): "1.1"
+            case UInt32(CURL_HTTP_VERSION_2_0): "2"
+            case UInt32(CURL_HTTP_VERSION_3): "3"
+            default: nil
+            }
         var error: DeliveryError?
         if code != CURLE_OK && !(code == CURLE_WRITE_ERROR && transfer.stoppedReading) {
             error = deliveryError(code, transfer)
@@ -162,15 +166,15 @@ final class CurlMultiLoop {
         case CURLE_COULDNT_RESOLVE_HOST:
             return DeliveryError(.dns, "could not resolve the host: \(detail)")
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
-             CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_CRL_BADFILE:
+            CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+            CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_CRL_BADFILE:
             return DeliveryError(.tls, "TLS failed: \(detail)")
         case CURLE_UNSUPPORTED_PROTOCOL:
             return DeliveryError(.refusedDestination, "URL scheme refused: \(detail)")
         case CURLE_URL_MALFORMAT:
             return DeliveryError(.invalidRequest, "malformed URL: \(detail)")
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE,
-             CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_WEIRD_SERVER_REPLY:
+            CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_WEIRD_SERVER_REPLY:
             return DeliveryError(.connectionFailed, "connection failed mid-request: \(detail)")
         default:
             return DeliveryError(.other, "curl error \(code.rawValue): \(detail)")

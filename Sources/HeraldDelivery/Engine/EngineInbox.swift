@@ -64,7 +64,8 @@ final class EngineInbox: @unchecked Sendable {
     func cancel(_ id: UInt64) {
         let dropped: Submission? = lock.withLock {
             if let index = commands.firstIndex(where: { if case .start(let s) = $0 { s.id == id } else { false } }),
-               case .start(let submission) = commands.remove(at: index) {
+                case .start(let submission) = commands.remove(at: index)
+            {
                 return submission
             }
             if case .stopped = phase { return nil }

@@ -99,8 +99,12 @@ public final class HTTPDeliveryClient: Sendable {
         // Scalars, not Characters: "\r\n" is a single Character that equals neither "\r" nor "\n".
         for header in request.headers
         where header.name.isEmpty || header.name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == ":" })
-            || header.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
-            return .failed(DeliveryError(.invalidRequest, "header '\(header.name.prefix(64))' contains CR, LF or ':' in its name, or CR, LF or NUL in its value"))
+            || header.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" })
+        {
+            return .failed(
+                DeliveryError(
+                    .invalidRequest,
+                    "header '\(header.name.prefix(64))' contains CR, LF or ':' in its name, or CR, LF or NUL in its value"))
         }
         let id = inbox.makeID()
         let inbox = self.inbox

@@ -1,7 +1,8 @@
 internal import CCurl
 import HeraldCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One request in flight on the engine's thread: its easy handle, the C memory curl reads
@@ -107,7 +108,8 @@ final class Transfer {
         var end = bytes.count
         while end > 0, bytes[end - 1] == UInt8(ascii: "\r") || bytes[end - 1] == UInt8(ascii: "\n") { end -= 1 }
         if end >= 5, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
-           bytes[3] == UInt8(ascii: "P"), bytes[4] == UInt8(ascii: "/") {
+            bytes[3] == UInt8(ascii: "P"), bytes[4] == UInt8(ascii: "/")
+        {
             // A new status line (after a 1xx, or a redirect response): only the last one counts.
             headers.removeAll(keepingCapacity: true)
             return
@@ -140,7 +142,8 @@ final class Transfer {
     /// to refuse, which curl reports as "could not connect" and tries the next address.
     func openSocket(family: Int32, type: Int32, protocol proto: Int32, address: IPAddress?) -> Int32 {
         guard let address else {
-            refusal = DestinationRefusal(address: nil, reason: "destination has an address family Herald cannot check (\(family))")
+            refusal = DestinationRefusal(
+                address: nil, reason: "destination has an address family Herald cannot check (\(family))")
             return -1
         }
         if let refused = destinationGuard.refusal(for: address) {
@@ -148,9 +151,9 @@ final class Transfer {
             return -1
         }
         #if os(Linux)
-        return socket(family, type | Int32(SOCK_CLOEXEC.rawValue), proto)
+            return socket(family, type | Int32(SOCK_CLOEXEC.rawValue), proto)
         #else
-        return socket(family, type, proto)
+            return socket(family, type, proto)
         #endif
     }
 }
@@ -158,43 +161,46 @@ final class Transfer {
 // C function pointers cannot capture context: each finds its Transfer through the user pointer,
 // which stays valid because the engine holds the Transfer until curl is done with the handle.
 
-private let transferWriteCallback: @convention(c) (
-    UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?
-) -> Int = { data, size, count, user in
-    guard let user else { return 0 }
-    let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
-    let total = size * count
-    let keepGoing = transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: total))
-    return keepGoing ? total : 0
-}
-
-private let transferHeaderCallback: @convention(c) (
-    UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?
-) -> Int = { data, size, count, user in
-    guard let user else { return 0 }
-    let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
-    let total = size * count
-    transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: total))
-    return total
-}
-
-private let transferOpenSocketCallback: @convention(c) (
-    UnsafeMutableRawPointer?, curlsocktype, UnsafeMutablePointer<curl_sockaddr>?
-) -> curl_socket_t = { user, _, sockaddrPointer in
-    guard let user, let sockaddrPointer else { return -1 }
-    let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
-    let info = sockaddrPointer.pointee
-    // `addr` is declared as a 16-byte sockaddr but curl stores the full sockaddr_in6 there:
-    // read it through a raw pointer at the field's offset rather than copying the field.
-    let offset = MemoryLayout<curl_sockaddr>.offset(of: \curl_sockaddr.addr)!
-    let raw = UnsafeRawPointer(sockaddrPointer) + offset
-    var address: IPAddress?
-    if info.family == AF_INET, info.addrlen >= MemoryLayout<sockaddr_in>.size {
-        let sin = raw.loadUnaligned(as: sockaddr_in.self)
-        address = .v4(UInt32(bigEndian: sin.sin_addr.s_addr))
-    } else if info.family == AF_INET6, info.addrlen >= MemoryLayout<sockaddr_in6>.size {
-        var sin6 = raw.loadUnaligned(as: sockaddr_in6.self)
-        address = withUnsafeBytes(of: &sin6.sin6_addr) { IPAddress(v6Bytes: $0) }
+private let transferWriteCallback:
+    @convention(c) (
+        UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?
+    ) -> Int = { data, size, count, user in
+        guard let user else { return 0 }
+        let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+        let total = size * count
+        let keepGoing = transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: total))
+        return keepGoing ? total : 0
     }
-    return transfer.openSocket(family: info.family, type: info.socktype, protocol: info.protocol, address: address)
-}
+
+private let transferHeaderCallback:
+    @convention(c) (
+        UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?
+    ) -> Int = { data, size, count, user in
+        guard let user else { return 0 }
+        let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+        let total = size * count
+        transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: total))
+        return total
+    }
+
+private let transferOpenSocketCallback:
+    @convention(c) (
+        UnsafeMutableRawPointer?, curlsocktype, UnsafeMutablePointer<curl_sockaddr>?
+    ) -> curl_socket_t = { user, _, sockaddrPointer in
+        guard let user, let sockaddrPointer else { return -1 }
+        let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+        let info = sockaddrPointer.pointee
+        // `addr` is declared as a 16-byte sockaddr but curl stores the full sockaddr_in6 there:
+        // read it through a raw pointer at the field's offset rather than copying the field.
+        let offset = MemoryLayout<curl_sockaddr>.offset(of: \curl_sockaddr.addr)!
+        let raw = UnsafeRawPointer(sockaddrPointer) + offset
+        var address: IPAddress?
+        if info.family == AF_INET, info.addrlen >= MemoryLayout<sockaddr_in>.size {
+            let sin = raw.loadUnaligned(as: sockaddr_in.self)
+            address = .v4(UInt32(bigEndian: sin.sin_addr.s_addr))
+        } else if info.family == AF_INET6, info.addrlen >= MemoryLayout<sockaddr_in6>.size {
+            var sin6 = raw.loadUnaligned(as: sockaddr_in6.self)
+            address = withUnsafeBytes(of: &sin6.sin6_addr) { IPAddress(v6Bytes: $0) }
+        }
+        return transfer.openSocket(family: info.family, type: info.socktype, protocol: info.protocol, address: address)
+    }

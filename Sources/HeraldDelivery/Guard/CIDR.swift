@@ -15,7 +15,7 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         var length = maxLength
         if parts.count == 2 {
             guard !parts[1].isEmpty, parts[1].allSatisfy(\.isASCII), parts[1].allSatisfy(\.isNumber),
-                  let parsed = Int(parts[1]), parsed <= maxLength
+                let parsed = Int(parts[1]), parsed <= maxLength
             else { return nil }
             length = parsed
         }

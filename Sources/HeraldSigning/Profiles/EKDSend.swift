@@ -71,7 +71,10 @@ public struct EKDSendProfile: WebhookProfile {
     public func signatureHeaders(body: [UInt8], event: Event, eventName: String, context: SigningContext)
         throws(SigningError) -> [HTTPHeader]
     {
-        [HTTPHeader("X-EKDSend-Signature", "sha256=" + Hex.encode(Crypto.hmacSHA256(key: context.secrets[0].bytes, message: body)))]
+        [
+            HTTPHeader(
+                "X-EKDSend-Signature", "sha256=" + Hex.encode(Crypto.hmacSHA256(key: context.secrets[0].bytes, message: body)))
+        ]
     }
 
     /// Verifies as EKDSend's receivers do: over the body parsed and re-serialized.

@@ -94,7 +94,7 @@ public struct HttpSMSProfile: WebhookProfile {
             do {
                 claims = try JWT.verifyHS256(token, key: s.bytes)
                 break
-            } catch where error == .signatureMismatch {
+            } catch  where error == .signatureMismatch {
                 continue
             }
         }

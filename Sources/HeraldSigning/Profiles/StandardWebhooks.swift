@@ -83,7 +83,8 @@ public struct StandardWebhooksProfile: WebhookProfile {
         for secret in context.secrets {
             switch try Key.parse(secret) {
             case .symmetric(let k): signatures.append("v1," + Base64.encode(Crypto.hmacSHA256(key: k, message: content)))
-            case .signing(let seed): signatures.append("v1a," + Base64.encode(try Crypto.ed25519Sign(seed: seed, message: content)))
+            case .signing(let seed):
+                signatures.append("v1a," + Base64.encode(try Crypto.ed25519Sign(seed: seed, message: content)))
             case .verifying: throw .invalidSecret("a whpk_ public key cannot sign")
             }
         }
