@@ -16,7 +16,7 @@ struct ListenTests {
         let out = try FileHandle(forWritingTo: outURL)
         let err = Pipe()
         let process = try CtlBinary.spawn(
-            ["listen", "--port", "0", "--profile", profile, "--secret", secret, "--json"],
+            ["listen", "--port", "0", "--profile", profile, "--secret=\(secret)", "--json"],
             amqpURL: nil, stdout: out, stderr: err)
         let handle = err.fileHandleForReading
         var text = ""
